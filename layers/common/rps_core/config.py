@@ -1,0 +1,160 @@
+"""Settings, read from environment variables (set by template.yaml on AWS and by the local cloud).
+
+A bad value raises ConfigurationError naming the variable, before any work is done.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from rps_core.errors import ConfigurationError
+
+# The three New York stations of the embedded data (nycflights13 weather, ASOS), by coordinates.
+DEFAULT_LOCATIONS: dict[str, tuple[float, float]] = {
+    "JFK": (40.6398, -73.7789),
+    "LGA": (40.7772, -73.8726),
+    "EWR": (40.6925, -74.1687),
+}
+SOURCES = ("replay", "open-meteo", "file")
+
+
+@dataclass(frozen=True)
+class Location:
+    name: str
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_bucket: str = ""
+    model_bucket: str = ""
+    source: str = "replay"
+    source_file: str = ""
+    open_meteo_url: str = "https://api.open-meteo.com"
+    locations: tuple[Location, ...] = field(
+        default_factory=lambda: tuple(Location(n, la, lo) for n, (la, lo) in DEFAULT_LOCATIONS.items())
+    )
+    replay_start: datetime = datetime(2013, 10, 19, tzinfo=UTC)
+    replay_step_hours: int = 24
+    target: str = "temperature_2m"
+    horizon_hours: int = 6
+    # Quality gate
+    null_threshold: float = 0.01
+    min_rows: int = 24
+    max_gap_hours: int = 6
+    freshness_hours: int = 3
+    # Registry and monitoring
+    promotion_margin: float = 0.0
+    mlflow_tracking_uri: str = ""
+    psi_threshold: float = 0.25
+    drift_share_threshold: float = 0.3
+    realized_mae_threshold: float = 3.0
+    state_machine_arn: str = ""
+
+    @property
+    def location_names(self) -> list[str]:
+        return [loc.name for loc in self.locations]
+
+    def location(self, name: str) -> Location:
+        for loc in self.locations:
+            if loc.name == name:
+                return loc
+        raise ConfigurationError(f"unknown location {name!r}; configured: {', '.join(self.location_names)}")
+
+
+def parse_locations(text: str) -> tuple[Location, ...]:
+    """``LOCATIONS`` is ``NAME:LAT:LON,...`` or a JSON object ``{"NAME": [lat, lon]}``."""
+    text = text.strip()
+    try:
+        if text.startswith("{"):
+            items = [(k, float(v[0]), float(v[1])) for k, v in json.loads(text).items()]
+        else:
+            items = []
+            for part in filter(None, (p.strip() for p in text.split(","))):
+                name, lat, lon = part.split(":")
+                items.append((name.strip(), float(lat), float(lon)))
+    except (ValueError, TypeError, IndexError, AttributeError) as exc:
+        raise ConfigurationError(f"LOCATIONS: cannot parse {text!r}: expected NAME:LAT:LON,... ({exc})") from exc
+    if not items:
+        raise ConfigurationError("LOCATIONS: no location given")
+    locations = []
+    for name, lat, lon in items:
+        if not name or not (-90 <= lat <= 90) or not (-180 <= lon <= 180):
+            raise ConfigurationError(f"LOCATIONS: invalid location {name!r} at ({lat}, {lon})")
+        locations.append(Location(name, lat, lon))
+    if len({loc.name for loc in locations}) != len(locations):
+        raise ConfigurationError("LOCATIONS: duplicate location name")
+    return tuple(locations)
+
+
+def parse_time(text: str, name: str = "time") -> datetime:
+    """An ISO 8601 time; naive times are UTC (Open-Meteo answers in GMT)."""
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ConfigurationError(f"{name}: not an ISO 8601 time: {text!r}") from exc
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _number(env: Mapping[str, str], key: str, cast: type, default: float, low: float, high: float):
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = cast(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{key}: expected a {cast.__name__}, got {raw!r}") from exc
+    if not (low <= value <= high):
+        raise ConfigurationError(f"{key}: {value} is outside [{low}, {high}]")
+    return value
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings from ``env`` (default: ``os.environ``)."""
+    env = os.environ if env is None else env
+    d = Settings()
+    source = env.get("SOURCE", d.source) or d.source
+    if source not in SOURCES:
+        raise ConfigurationError(f"SOURCE: {source!r} is not one of {', '.join(SOURCES)}")
+    source_file = env.get("SOURCE_FILE", "")
+    if source == "file" and not source_file:
+        raise ConfigurationError("SOURCE_FILE: required when SOURCE=file")
+    target = env.get("TARGET", d.target) or d.target
+    from rps_core.schema import VARIABLES  # local import: schema imports nothing from here
+
+    if target not in VARIABLES:
+        raise ConfigurationError(f"TARGET: {target!r} is not one of {', '.join(VARIABLES)}")
+    return Settings(
+        data_bucket=env.get("DATA_BUCKET", ""),
+        model_bucket=env.get("MODEL_BUCKET", ""),
+        source=source,
+        source_file=source_file,
+        open_meteo_url=(env.get("OPEN_METEO_URL") or d.open_meteo_url).rstrip("/"),
+        locations=parse_locations(env["LOCATIONS"]) if env.get("LOCATIONS") else d.locations,
+        replay_start=parse_time(env["REPLAY_START"], "REPLAY_START") if env.get("REPLAY_START") else d.replay_start,
+        replay_step_hours=_number(env, "REPLAY_STEP_HOURS", int, d.replay_step_hours, 1, 24 * 366),
+        target=target,
+        horizon_hours=_number(env, "HORIZON_HOURS", int, d.horizon_hours, 1, 72),
+        null_threshold=_number(env, "NULL_THRESHOLD", float, d.null_threshold, 0.0, 1.0),
+        min_rows=_number(env, "MIN_ROWS", int, d.min_rows, 1, 10**7),
+        max_gap_hours=_number(env, "MAX_GAP_HOURS", int, d.max_gap_hours, 1, 24 * 30),
+        freshness_hours=_number(env, "FRESHNESS_HOURS", int, d.freshness_hours, 1, 24 * 365),
+        promotion_margin=_number(env, "PROMOTION_MARGIN", float, d.promotion_margin, 0.0, 1.0),
+        mlflow_tracking_uri=env.get("MLFLOW_TRACKING_URI", ""),
+        psi_threshold=_number(env, "PSI_THRESHOLD", float, d.psi_threshold, 0.0, 100.0),
+        drift_share_threshold=_number(env, "DRIFT_SHARE_THRESHOLD", float, d.drift_share_threshold, 0.0, 1.0),
+        realized_mae_threshold=_number(env, "REALIZED_MAE_THRESHOLD", float, d.realized_mae_threshold, 0.0, 1e6),
+        state_machine_arn=env.get("STATE_MACHINE_ARN", ""),
+    )
+
+
+def require(value: str, name: str) -> str:
+    """Return ``value`` or raise ConfigurationError naming the missing setting."""
+    if not value:
+        raise ConfigurationError(f"{name}: required but not set")
+    return value

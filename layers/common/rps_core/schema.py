@@ -1,0 +1,109 @@
+"""The data contract: the Open-Meteo hourly payload and the in-memory ``Observations`` it parses into.
+
+A raw payload (as the API answers and as it is stored in S3)::
+
+    {"latitude": 40.64, "longitude": -73.78, "timezone": "GMT", ...,
+     "hourly_units": {"time": "iso8601", "temperature_2m": "°C", ...},
+     "hourly": {"time": ["2013-01-01T00:00", ...], "temperature_2m": [1.2, null, ...], ...}}
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from rps_core.errors import PayloadError
+
+# The hourly variables requested from Open-Meteo, in request order, with the units it answers in.
+UNITS: dict[str, str] = {
+    "temperature_2m": "°C",
+    "relative_humidity_2m": "%",
+    "dew_point_2m": "°C",
+    "precipitation": "mm",
+    "pressure_msl": "hPa",
+    "wind_speed_10m": "km/h",
+    "wind_direction_10m": "°",
+}
+VARIABLES: tuple[str, ...] = tuple(UNITS)
+TIME_FORMAT = "%Y-%m-%dT%H:%M"
+_TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$")
+
+
+@dataclass(frozen=True)
+class Observations:
+    """Hourly observations of one location: ``time`` is datetime64[h] (UTC), ``values`` float64 with NaN
+    for missing readings, one array per variable, all of the same length and in time order."""
+
+    location: str
+    time: np.ndarray
+    values: dict[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return int(self.time.shape[0])
+
+    def slice(self, start: int, stop: int) -> Observations:
+        return Observations(self.location, self.time[start:stop], {k: v[start:stop] for k, v in self.values.items()})
+
+
+def parse_times(times: list[Any]) -> np.ndarray:
+    """``YYYY-MM-DDTHH:MM`` strings (GMT) to datetime64[h]; raises PayloadError naming the first bad one."""
+    for i, t in enumerate(times):
+        if not isinstance(t, str) or not _TIME_RE.match(t):
+            raise PayloadError(f"hourly.time[{i}]: {t!r} is not in the format YYYY-MM-DDTHH:MM")
+    try:
+        parsed = np.array(times, dtype="datetime64[m]")
+    except ValueError as exc:
+        raise PayloadError(f"hourly.time: {exc}") from exc
+    if np.any(parsed.astype("int64") % 60):
+        raise PayloadError("hourly.time: times must be on the hour")
+    return parsed.astype("datetime64[h]")
+
+
+def format_times(time: np.ndarray) -> list[str]:
+    return [str(t)[:16] for t in time.astype("datetime64[m]")]
+
+
+def observations_from_payload(payload: Any, location: str, variables: tuple[str, ...] = VARIABLES) -> Observations:
+    """Parse a raw payload strictly: every variable present, values numbers or null, parallel arrays."""
+    if not isinstance(payload, dict):
+        raise PayloadError(f"payload: expected a JSON object, got {type(payload).__name__}")
+    hourly = payload.get("hourly")
+    if not isinstance(hourly, dict):
+        raise PayloadError("payload: missing the 'hourly' object")
+    times = hourly.get("time")
+    if not isinstance(times, list):
+        raise PayloadError("hourly.time: missing or not a list")
+    time = parse_times(times)
+    values: dict[str, np.ndarray] = {}
+    for name in variables:
+        column = hourly.get(name)
+        if not isinstance(column, list):
+            raise PayloadError(f"hourly.{name}: missing or not a list")
+        if len(column) != len(times):
+            raise PayloadError(f"hourly.{name}: {len(column)} values for {len(times)} times")
+        for i, v in enumerate(column):
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)):
+                raise PayloadError(f"hourly.{name}[{i}]: {v!r} is not a number or null")
+        values[name] = np.array([np.nan if v is None else v for v in column], dtype="float64")
+    return Observations(location, time, values)
+
+
+def payload_from_observations(obs: Observations, latitude: float, longitude: float) -> dict[str, Any]:
+    """The Open-Meteo shape of ``obs`` (NaN becomes null)."""
+    hourly: dict[str, list[Any]] = {"time": format_times(obs.time)}
+    for name, column in obs.values.items():
+        hourly[name] = [None if np.isnan(v) else round(float(v), 2) for v in column]
+    return {
+        "latitude": latitude,
+        "longitude": longitude,
+        "generationtime_ms": 0.0,
+        "utc_offset_seconds": 0,
+        "timezone": "GMT",
+        "timezone_abbreviation": "GMT",
+        "elevation": 0.0,
+        "hourly_units": {"time": "iso8601", **{k: UNITS[k] for k in obs.values}},
+        "hourly": hourly,
+    }

@@ -1,0 +1,1 @@
+"""The ``rps`` command line: one module per command (``cmd_*.py``), each with ``register(subparsers)``."""
