@@ -1,0 +1,137 @@
+"""The feature matrix and the learning target of one location's observations.
+
+Columns (all causal, all climate-relative where that makes sense, no location id):
+- the target now, its lags 1-168 h as changes ``y(t) - y(t-k)``, so that one model serves warm and cold
+  places alike; yesterday's path from this hour (``y(t-24+k) - y(t-24)``), the diurnal signal;
+- rolling means (as departures from now) and standard deviations of the target over 3 h to 7 days;
+- the other variables now and their 3 h and 24 h changes; wind as u/v components (the direction is
+  undefined in calm hours); precipitation summed over 6 h and 24 h;
+- time of day and day of year as sine/cosine pairs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from rps_core.errors import ConfigurationError, DatasetError
+from rps_core.features import transforms as tf
+from rps_core.schema import VARIABLES, Observations
+
+TARGET_LAGS = (1, 2, 3, 4, 5, 6, 9, 12, 18, 24, 36, 48, 72, 96, 120, 144, 168)
+YESTERDAY_STEPS = (1, 3, 6, 9, 12)
+ROLLING_WINDOWS = (3, 6, 12, 24, 72, 168)
+STD_WINDOWS = (6, 24, 72)
+OTHER_CHANGES = (3, 24)
+# Observations one prediction needs: the longest lag or window, plus the current hour.
+HISTORY_HOURS = max(*TARGET_LAGS, *ROLLING_WINDOWS) + 1
+
+Column = Callable[[dict[str, np.ndarray], np.ndarray], np.ndarray]
+
+
+def _wind_uv(v: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    speed, direction = v["wind_speed_10m"], np.deg2rad(v["wind_direction_10m"])
+    # Calm air has no direction (ASOS reports none): the vector is zero, not missing.
+    calm = speed == 0
+    u = np.where(calm, 0.0, -speed * np.sin(direction))
+    w = np.where(calm, 0.0, -speed * np.cos(direction))
+    return u, w
+
+
+def _time_columns() -> list[tuple[str, Column]]:
+    def hours(t: np.ndarray) -> np.ndarray:
+        return (t.astype("datetime64[h]").astype(np.int64) % 24).astype(np.float64)
+
+    def day_of_year(t: np.ndarray) -> np.ndarray:
+        days = t.astype("datetime64[D]")
+        return (days - days.astype("datetime64[Y]")).astype(np.float64)
+
+    return [
+        ("hour_sin", lambda v, t: np.sin(2 * np.pi * hours(t) / 24)),
+        ("hour_cos", lambda v, t: np.cos(2 * np.pi * hours(t) / 24)),
+        ("doy_sin", lambda v, t: np.sin(2 * np.pi * day_of_year(t) / 365.25)),
+        ("doy_cos", lambda v, t: np.cos(2 * np.pi * day_of_year(t) / 365.25)),
+    ]
+
+
+def _target_columns(target: str) -> list[tuple[str, Column]]:
+    cols: list[tuple[str, Column]] = [(f"{target}", lambda v, t: v[target])]
+    for k in TARGET_LAGS:
+        cols.append((f"{target}_change_{k}h", lambda v, t, k=k: tf.diff(v[target], k)))
+    for k in YESTERDAY_STEPS:
+        # The path the target took yesterday from this hour on: y(t-24+k) - y(t-24), all known at t.
+        name = f"{target}_yesterday_next_{k}h"
+        cols.append((name, lambda v, t, k=k: tf.diff(tf.lag(v[target], 24 - k), k)))
+    for w in ROLLING_WINDOWS:
+        name = f"{target}_minus_mean_{w}h"
+        cols.append((name, lambda v, t, w=w: v[target] - tf.rolling_mean(v[target], w)))
+    for w in STD_WINDOWS:
+        cols.append((f"{target}_std_{w}h", lambda v, t, w=w: tf.rolling_std(v[target], w)))
+    return cols
+
+
+def _other_columns(target: str) -> list[tuple[str, Column]]:
+    cols: list[tuple[str, Column]] = []
+    for name in VARIABLES:
+        if name == target or name in ("wind_direction_10m", "wind_speed_10m", "precipitation"):
+            continue
+        cols.append((name, lambda v, t, n=name: v[n]))
+        for k in OTHER_CHANGES:
+            cols.append((f"{name}_change_{k}h", lambda v, t, n=name, k=k: tf.diff(v[n], k)))
+    if target != "precipitation":
+        cols.append(("precipitation_sum_6h", lambda v, t: tf.rolling_sum(v["precipitation"], 6)))
+        cols.append(("precipitation_sum_24h", lambda v, t: tf.rolling_sum(v["precipitation"], 24)))
+    if target not in ("wind_speed_10m", "wind_direction_10m"):
+        cols.append(("wind_u_10m", lambda v, t: _wind_uv(v)[0]))
+        cols.append(("wind_v_10m", lambda v, t: _wind_uv(v)[1]))
+        cols.append(("wind_speed_10m_mean_6h", lambda v, t: tf.rolling_mean(v["wind_speed_10m"], 6)))
+    if target == "temperature_2m":
+        # Dew-point depression: dry air cools and warms faster than humid air.
+        cols.append(("dew_point_depression", lambda v, t: v["temperature_2m"] - v["dew_point_2m"]))
+    return cols
+
+
+def _columns(target: str) -> list[tuple[str, Column]]:
+    if target not in VARIABLES:
+        raise ConfigurationError(f"TARGET: {target!r} is not one of {', '.join(VARIABLES)}")
+    return _target_columns(target) + _other_columns(target) + _time_columns()
+
+
+def feature_names(target: str) -> list[str]:
+    """The names of ``build_features``' columns, in order."""
+    return [name for name, _ in _columns(target)]
+
+
+def _check(obs: Observations) -> None:
+    missing = [n for n in VARIABLES if n not in obs.values]
+    if missing:
+        raise DatasetError(f"{obs.location}: observations lack {', '.join(missing)}")
+    if len(obs) > 1 and np.any(np.diff(obs.time.astype("datetime64[h]").astype(np.int64)) != 1):
+        raise DatasetError(f"{obs.location}: observations are not on a complete hourly grid")
+
+
+def build_features(obs: Observations, target: str) -> np.ndarray:
+    """float32 [n, f]: row t uses only observations at or before t; NaN where not computable."""
+    cols = _columns(target)
+    _check(obs)
+    values = {n: np.asarray(obs.values[n], dtype=np.float64) for n in VARIABLES}
+    out = np.empty((len(obs), len(cols)), dtype=np.float32)
+    with np.errstate(invalid="ignore"):
+        for j, (_, column) in enumerate(cols):
+            out[:, j] = column(values, obs.time)
+    return out
+
+
+def build_target(obs: Observations, target: str, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(delta, base)``: delta = y(t + horizon) - y(t) (NaN for the last ``horizon`` rows), base = y(t)."""
+    if target not in obs.values:
+        raise DatasetError(f"{obs.location}: observations lack the target {target!r}")
+    if horizon < 1:
+        raise ConfigurationError(f"HORIZON_HOURS: {horizon} must be at least 1")
+    _check(obs)
+    base = np.asarray(obs.values[target], dtype=np.float64)
+    future = np.full_like(base, np.nan)
+    if horizon < base.shape[0]:
+        future[:-horizon] = base[horizon:]
+    return future - base, base.copy()
