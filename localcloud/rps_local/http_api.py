@@ -8,6 +8,7 @@ maps it. Like ``sam local start-api``, no IAM authorization is enforced.
 from __future__ import annotations
 
 import concurrent.futures
+import errno
 import logging
 import re
 import threading
@@ -25,6 +26,7 @@ from rps_local.apigw_payload import (
     build_response,
     gateway_error,
 )
+from rps_local.errors import LocalCloudError, PortInUseError
 
 __all__ = [
     "DEFAULT_ROUTE",
@@ -48,7 +50,7 @@ _ARN_SUB = re.compile(r"\$\{([A-Za-z0-9]+)\.Arn\}")
 Invoke = Callable[[str, dict[str, Any]], Any]
 
 
-class HttpApiError(RuntimeError):
+class HttpApiError(LocalCloudError):
     """The local HTTP API cannot start, or the template's routes are inconsistent."""
 
 
@@ -233,6 +235,8 @@ class HttpApiServer:
         try:
             httpd = ThreadingHTTPServer((self.host, self.port), _handler_class(self))
         except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUseError(f"{self.host}:{self.port} is already in use: the HTTP API cannot start") from exc
             raise HttpApiError(f"cannot serve the HTTP API on {self.host}:{self.port}: {exc.strerror}") from exc
         httpd.daemon_threads = True
         self._httpd, self.port = httpd, httpd.server_address[1]

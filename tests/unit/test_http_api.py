@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from rps_local.apigw_payload import MalformedResponseError, build_response
+from rps_local.errors import PortInUseError
 from rps_local.http_api import HttpApiError, HttpApiServer, Route, match_route, routes_from_template
 from samtranslator.yaml_helper import yaml_parse
 
@@ -89,7 +90,6 @@ def test_routes_from_the_translated_template_match_the_sam_form(monkeypatch: pyt
 
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     template = sam_template()
-    template.setdefault("Globals", {})["HttpApi"] = {"Auth": {"EnableIamAuthorizer": True}}
     for resource in template["Resources"].values():
         props = resource.get("Properties", {})
         for key in ("CodeUri", "ContentUri", "DefinitionUri"):
@@ -405,7 +405,7 @@ def test_routes_can_be_replaced_while_serving(server: HttpApiServer) -> None:
 
 
 def test_port_in_use_is_a_clear_error(server: HttpApiServer) -> None:
-    with pytest.raises(HttpApiError, match=f"127.0.0.1:{server.port}"):
+    with pytest.raises(PortInUseError, match=f"127.0.0.1:{server.port} is already in use"):
         HttpApiServer(ROUTES, Recorder(), port=server.port).start()
 
 
