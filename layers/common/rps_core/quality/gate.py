@@ -1,0 +1,102 @@
+"""The quality gate: judge a raw payload's window, write the report, and raise DataQualityError when it
+fails (the state machine then quarantines the raw object and the execution fails)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from rps_core import storage
+from rps_core.config import Settings, require
+from rps_core.errors import DataQualityError, PayloadError
+from rps_core.quality.checks import (
+    Check,
+    check_freshness,
+    check_min_rows,
+    check_nulls,
+    check_physical_ranges,
+    check_time_index,
+)
+from rps_core.quality.report import QualityReport
+from rps_core.quality.rules import key_columns
+from rps_core.schema import UNITS, Observations, observations_from_payload
+from rps_core.sources.base import Window, event_time, format_time
+from rps_core.sources.events import WINDOW_FIELDS, event_location, require_fields
+
+CHECKS = ("schema", "min_rows", "time_index", "null_share", "physical_range", "freshness")
+
+
+def parse_payload(body: bytes, location: str) -> Observations:
+    """The strict parse behind the schema check: JSON, the Open-Meteo shape, the expected units."""
+    try:
+        payload = json.loads(body)
+    except ValueError as exc:
+        looks_html = body.lstrip()[:1] == b"<"
+        raise PayloadError(("an HTML page, " if looks_html else "") + f"not valid JSON: {exc}") from exc
+    obs = observations_from_payload(payload, location)
+    units = payload.get("hourly_units")
+    if not isinstance(units, dict):
+        raise PayloadError("payload: missing the 'hourly_units' object")
+    wrong = {k: units.get(k) for k in UNITS if units.get(k) != UNITS[k]}
+    if wrong:
+        described = ", ".join(f"{k} in {v!r}, expected {UNITS[k]!r}" for k, v in wrong.items())
+        raise PayloadError(f"hourly_units: {described}")
+    return obs
+
+
+def select_window(obs: Observations, window: Window) -> Observations:
+    """The rows in ``(start, end]``, in the order received (a live answer also carries forecast hours)."""
+    end = np.datetime64(window.end_text, "h")
+    mask = obs.time <= end
+    if window.start is not None:
+        mask &= obs.time > np.datetime64(window.start_text, "h")
+    return Observations(obs.location, obs.time[mask], {k: v[mask] for k, v in obs.values.items()})
+
+
+def evaluate(body: bytes, location: str, window: Window, now: datetime, settings: Settings) -> QualityReport:
+    """Run every check on the window of a raw payload; pure (no I/O)."""
+    key = key_columns(settings.target)
+    report = QualityReport(location, window.start_text, window.end_text, format_time(now), key, [])
+    try:
+        obs = select_window(parse_payload(body, location), window)
+    except PayloadError as exc:
+        report.checks.append(Check("schema", False, str(exc)))
+        return report
+    report.checks += [
+        Check("schema", True, f"{len(UNITS)} variables in the expected units, times YYYY-MM-DDTHH:MM"),
+        check_min_rows(obs, settings.min_rows),
+        check_time_index(obs, window.start, settings.max_gap_hours),
+        check_nulls(obs, key, settings.null_threshold),
+        check_physical_ranges(obs, key, settings.null_threshold),
+        check_freshness(obs, now, settings.freshness_hours),
+    ]
+    return report
+
+
+def quality_key(location: str, window_end: str) -> str:
+    return f"quality/location={location}/end={window_end}.json"
+
+
+def run_gate(event: dict[str, Any], settings: Settings, client: Any = None) -> tuple[dict[str, Any], QualityReport]:
+    """The QualityGate step: the output (input + ``{quality_key, passed}``) and the report.
+
+    Raises DataQualityError naming the failing checks after the report is written.
+    """
+    event = require_fields(event, "quality_gate", (*WINDOW_FIELDS, "raw_key"))
+    location = event_location(event, settings)
+    window = Window.from_event(event)
+    now = event_time(event["now"], "now")
+    bucket = require(settings.data_bucket, "DATA_BUCKET")
+    body = storage.get_bytes(bucket, event["raw_key"], client)
+    if body is None:
+        raise DataQualityError(f"{location.name}: raw object s3://{bucket}/{event['raw_key']} is missing")
+    report = evaluate(body, location.name, window, now, settings)
+    report.raw_key = event["raw_key"]
+    key = quality_key(location.name, window.end_text)
+    storage.put_json(bucket, key, report.to_dict(), client=client)
+    if not report.passed:
+        raise DataQualityError(f"{report.summary()} (report s3://{bucket}/{key})")
+    return {**event, "quality_key": key, "passed": True}, report

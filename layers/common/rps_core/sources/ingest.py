@@ -1,0 +1,54 @@
+"""The Ingest step: fetch the window from the source and store the answer at once, exactly as received,
+written once (a re-run of the same window neither duplicates nor overwrites)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from rps_core import storage
+from rps_core.config import Settings, require
+from rps_core.sources.base import Source, Window
+from rps_core.sources.events import WINDOW_FIELDS, event_location, require_fields
+from rps_core.sources.factory import source_from_settings
+
+
+def raw_key(location: str, window_end: str) -> str:
+    return f"raw/location={location}/end={window_end}.json"
+
+
+def count_rows(body: bytes, window: Window) -> int:
+    """Hours of ``window`` in a payload; 0 for a body that is not an Open-Meteo payload (the gate says why)."""
+    try:
+        times = json.loads(body)["hourly"]["time"]
+        return sum(1 for t in times if isinstance(t, str) and window.contains(t))
+    except (ValueError, KeyError, TypeError):
+        return 0
+
+
+def ingest_window(
+    event: dict[str, Any], settings: Settings, source: Source | None = None, client: Any = None
+) -> dict[str, Any]:
+    """Ingest's output: the input plus ``{raw_key, rows, created}``."""
+    event = require_fields(event, "ingest", WINDOW_FIELDS)
+    location = event_location(event, settings)
+    window = Window.from_event(event)
+    bucket = require(settings.data_bucket, "DATA_BUCKET")
+    key = raw_key(location.name, window.end_text)
+    body = storage.get_bytes(bucket, key, client)
+    created = False
+    if body is None:
+        source = source or source_from_settings(settings)
+        payload = source.fetch(location, window)
+        metadata = {
+            "collected-at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "window-start": window.start_text or "none",
+            "window-end": window.end_text,
+            "source": payload.source,
+            "run-id": str(event["run_id"]),
+        }
+        created = storage.write_once(bucket, key, payload.body, payload.content_type, metadata, client)
+        # Lost a race with a concurrent run of the same window: the stored object is the truth.
+        body = payload.body if created else storage.get_bytes(bucket, key, client) or b""
+    return {**event, "raw_key": key, "rows": count_rows(body, window), "created": created}

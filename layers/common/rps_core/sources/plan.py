@@ -1,0 +1,59 @@
+"""The Plan step: accept the scheduled event, move the clock, and name the window and the locations."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from rps_core.config import Settings, require
+from rps_core.errors import InvalidEventError
+from rps_core.sources.base import event_time
+from rps_core.sources.clock import advance_clock
+
+SCHEDULE_SOURCES = ("aws.events", "aws.scheduler")
+# Keys a manual or monitor-started execution may carry ({} and {"now": TIME} are the documented shapes).
+MANUAL_KEYS = frozenset({"now", "reason", "run_id"})
+
+
+def parse_plan_event(event: Any, settings: Settings) -> tuple[datetime | None, str]:
+    """The requested end of the window (None: the clock decides) and a run id.
+
+    An EventBridge rule and an EventBridge Scheduler event both carry ``detail-type: Scheduled Event``;
+    their ``time`` is the live source's "now" (a replayed clock ignores it).
+    """
+    if not isinstance(event, dict):
+        raise InvalidEventError(f"plan: expected a JSON object, got {type(event).__name__}")
+    if "detail-type" in event:
+        if event["detail-type"] != "Scheduled Event" or event.get("source") not in SCHEDULE_SOURCES:
+            raise InvalidEventError(
+                f"plan: unsupported event {event.get('source')!r}/{event['detail-type']!r}; "
+                "expected a Scheduled Event from aws.events or aws.scheduler"
+            )
+        fired = event_time(event.get("time"), "time")
+        run_id = str(event.get("id") or uuid.uuid4().hex)
+        return (fired if settings.source == "open-meteo" else None), run_id
+    unknown = set(event) - MANUAL_KEYS
+    if unknown:
+        raise InvalidEventError(f'plan: unknown keys {sorted(unknown)}; expected {{}} or {{"now": TIME}}')
+    requested = None if event.get("now") is None else event_time(event["now"], "now")
+    run_id = event.get("run_id") or uuid.uuid4().hex
+    if not isinstance(run_id, str):
+        raise InvalidEventError("plan: run_id must be a string")
+    return requested, run_id
+
+
+def plan_run(event: Any, settings: Settings, client: Any = None) -> dict[str, Any]:
+    """The Plan step's output (see the contract)."""
+    requested, run_id = parse_plan_event(event, settings)
+    bucket = require(settings.data_bucket, "DATA_BUCKET")
+    window = advance_clock(bucket, settings, requested, run_id, client)
+    return {
+        "run_id": run_id,
+        "now": window.end_text,
+        "window_start": window.start_text,
+        "window_end": window.end_text,
+        "locations": settings.location_names,
+        "source": settings.source,
+        "backfill": window.start is None,
+    }
