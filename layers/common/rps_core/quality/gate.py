@@ -81,10 +81,9 @@ def quality_key(location: str, window_end: str) -> str:
 
 
 def run_gate(event: dict[str, Any], settings: Settings, client: Any = None) -> tuple[dict[str, Any], QualityReport]:
-    """The QualityGate step: the output (input + ``{quality_key, passed}``) and the report.
-
-    Raises DataQualityError naming the failing checks after the report is written.
-    """
+    """The QualityGate step: judge the window, write the report to S3, and return the step's output
+    (input + ``{quality_key, passed}``, and ``cause`` naming the failing checks when it failed) with the
+    report. The handler raises DataQualityError with that cause, after emitting the report's metrics."""
     event = require_fields(event, "quality_gate", (*WINDOW_FIELDS, "raw_key"))
     location = event_location(event, settings)
     window = Window.from_event(event)
@@ -92,11 +91,28 @@ def run_gate(event: dict[str, Any], settings: Settings, client: Any = None) -> t
     bucket = require(settings.data_bucket, "DATA_BUCKET")
     body = storage.get_bytes(bucket, event["raw_key"], client)
     if body is None:
-        raise DataQualityError(f"{location.name}: raw object s3://{bucket}/{event['raw_key']} is missing")
-    report = evaluate(body, location.name, window, now, settings)
+        report = QualityReport(
+            location.name,
+            window.start_text,
+            window.end_text,
+            format_time(now),
+            key_columns(settings.target),
+            [Check("schema", False, "the raw object is missing")],
+        )
+    else:
+        report = evaluate(body, location.name, window, now, settings)
     report.raw_key = event["raw_key"]
     key = quality_key(location.name, window.end_text)
     storage.put_json(bucket, key, report.to_dict(), client=client)
+    output = {**event, "quality_key": key, "passed": report.passed}
     if not report.passed:
-        raise DataQualityError(f"{report.summary()} (report s3://{bucket}/{key})")
-    return {**event, "quality_key": key, "passed": True}, report
+        output["cause"] = f"{report.summary()} (report s3://{bucket}/{key})"
+    return output, report
+
+
+def gate_or_raise(event: dict[str, Any], settings: Settings, client: Any = None) -> dict[str, Any]:
+    """``run_gate`` for callers without metrics: raises DataQualityError when the window fails."""
+    output, _ = run_gate(event, settings, client)
+    if not output["passed"]:
+        raise DataQualityError(output["cause"])
+    return output

@@ -1,0 +1,26 @@
+"""Ingest: fetch one location's window from the configured source and store the answer as received,
+written once under ``raw/`` (a re-run of the window reuses the stored object)."""
+
+import time
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from rps_core.config import load_settings
+from rps_core.sources import ingest_window
+
+logger = Logger(service="ingest")
+metrics = Metrics(service="ingest")
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    started = time.perf_counter()
+    result = ingest_window(event, load_settings())
+    metrics.add_dimension(name="location", value=result["location"])
+    metrics.add_metric(name="RowsIngested", unit=MetricUnit.Count, value=result["rows"])
+    metrics.add_metric(name="RawObjectsCreated", unit=MetricUnit.Count, value=int(result["created"]))
+    metrics.add_metric(name="IngestLatency", unit=MetricUnit.Milliseconds, value=1000 * (time.perf_counter() - started))
+    logger.info("window ingested", extra={k: result[k] for k in ("location", "raw_key", "rows", "created")})
+    return result

@@ -1,0 +1,30 @@
+"""QualityGate: judge the ingested window, write the JSON report, emit its metrics, and raise
+DataQualityError naming the failing checks (the state machine then quarantines the window)."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from rps_core.config import load_settings
+from rps_core.errors import DataQualityError
+from rps_core.quality import METRIC_UNITS, QualityReport, run_gate
+
+logger = Logger(service="quality_gate")
+metrics = Metrics(service="quality_gate")
+
+
+def _emit(report: QualityReport) -> None:
+    metrics.add_dimension(name="location", value=report.location)
+    for name, value in report.metrics().items():
+        metrics.add_metric(name=name, unit=METRIC_UNITS[name], value=value)
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    output, report = run_gate(event, load_settings())
+    _emit(report)
+    if not report.passed:
+        logger.warning("window rejected", extra={"failed_checks": report.failed_checks, "summary": report.summary()})
+        raise DataQualityError(output["cause"])
+    logger.info("window passed", extra={"location": report.location, "quality_key": output["quality_key"]})
+    return output

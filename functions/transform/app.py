@@ -1,0 +1,27 @@
+"""Transform: clean the validated window, merge it into the location's history and write a new
+immutable, content-addressed dataset version (observations, manifest, profile) with ``latest.json``."""
+
+import time
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from rps_core.config import load_settings
+from rps_core.datasets import run_transform
+
+logger = Logger(service="transform")
+metrics = Metrics(service="transform")
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    started = time.perf_counter()
+    result = run_transform(event, load_settings())
+    metrics.add_dimension(name="location", value=result["location"])
+    metrics.add_metric(name="DatasetRows", unit=MetricUnit.Count, value=result["rows"])
+    metrics.add_metric(
+        name="TransformLatency", unit=MetricUnit.Milliseconds, value=1000 * (time.perf_counter() - started)
+    )
+    logger.info("dataset version written", extra=result)
+    return result
