@@ -1,0 +1,163 @@
+"""The FastAPI app: routes, error handling and per-request metrics around a ``ModelStore``.
+
+Routes are ``async def`` on purpose: a sync route runs in a thread pool, a hop that costs more than the
+prediction itself. The CPU work per request is about a millisecond, so it runs on the loop.
+"""
+
+# No ``from __future__ import annotations``: FastAPI must resolve the request models built in create_app.
+import asyncio
+import math
+from typing import Any
+
+from aws_lambda_powertools import Metrics
+from fastapi import FastAPI, Request
+from rps_core.errors import DatasetError
+
+from rps_serving import errors
+from rps_serving.config import ServingConfig
+from rps_serving.errors import ModelUnavailable, NotFound
+from rps_serving.forecasting import Prediction, predict
+from rps_serving.inputs import InputError, to_observations
+from rps_serving.latest import LatestData, usable_tail
+from rps_serving.limits import BodyLimitMiddleware
+from rps_serving.metrics import MetricsMiddleware, make_metrics, observed
+from rps_serving.model import LoadedModel
+from rps_serving.schemas import (
+    BatchForecast,
+    ErrorMessage,
+    Forecast,
+    Health,
+    LatestForecast,
+    ModelInfo,
+    request_models,
+)
+from rps_serving.store import ModelStore
+
+DESCRIPTION = """Forecasts of an hourly weather variable a few hours ahead, from the champion model.
+
+`POST /predict` takes a location's last observations (Open-Meteo field names) and returns the forecast
+for the last observation's time plus the model's horizon. `GET /forecast/{location}` forecasts from the
+latest data the pipeline ingested."""
+
+_UNAVAILABLE: dict[int | str, dict[str, Any]] = {503: {"model": ErrorMessage, "description": "no champion model"}}
+_BAD_BODY: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorMessage, "description": "malformed JSON"},
+    413: {"model": ErrorMessage, "description": "request body too large"},
+    **_UNAVAILABLE,
+}
+
+
+def create_app(
+    config: ServingConfig, store: ModelStore, latest: LatestData | None = None, metrics: Metrics | None = None
+) -> FastAPI:
+    predict_request, batch_request = request_models(config.locations, config.max_batch)
+    latest = latest or LatestData(config.settings.data_bucket, config.check_seconds)
+    app = FastAPI(title="rps prediction API", version="1", description=DESCRIPTION)
+    errors.install(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=config.max_body_bytes)
+    app.add_middleware(  # added last, so outermost: it also counts the 413s
+        MetricsMiddleware, metrics=metrics or make_metrics(), current_version=lambda: _version(store)
+    )
+
+    async def champion() -> LoadedModel:
+        if store.due():
+            await asyncio.to_thread(store.refresh)
+        model = store.current
+        if model is None:
+            raise ModelUnavailable(store.status)
+        return model
+
+    def answer(p: Prediction, model: LoadedModel, request: Request) -> Forecast:
+        if not math.isfinite(p.value):
+            raise InputError(("body",), f"{p.location}: the observations give a non-finite forecast")
+        observed(request.scope).record(model.version, p.value, p.ood_ratio)
+        return Forecast(
+            location=p.location,
+            target=model.target,
+            issued_at=p.issued_at,
+            target_time=p.target_time,
+            horizon_hours=model.horizon_hours,
+            value=p.value,
+            model_version=model.version,
+            ood_ratio=p.ood_ratio,
+        )
+
+    @app.get("/health")
+    async def health() -> Health:
+        model = store.current
+        return Health(
+            status="ok",
+            model_loaded=model is not None,
+            model_version=model.version if model else None,
+            detail=store.status,
+        )
+
+    @app.get("/model", responses=_UNAVAILABLE)
+    async def model_info() -> ModelInfo:
+        pointer = (await champion()).pointer
+        fields = {k: pointer.get(k) for k in ModelInfo.model_fields}
+        for k in ("model_version", "model_id", "run_id", "dataset_version", "trained_at", "promoted_at"):
+            fields[k] = None if fields[k] is None else str(fields[k])
+        fields["metrics"] = pointer.get("metrics") or {}
+        return ModelInfo.model_validate(fields)
+
+    @app.post("/predict", responses=_BAD_BODY)
+    async def predict_one(body: predict_request, request: Request) -> Forecast:  # type: ignore[valid-type]
+        model = await champion()
+        obs = to_observations(body.location, body.observations, model.target)
+        return answer(predict(model, [obs])[0], model, request)
+
+    @app.post("/predict/batch", responses=_BAD_BODY)
+    async def predict_batch(body: batch_request, request: Request) -> BatchForecast:  # type: ignore[valid-type]
+        model = await champion()
+        batch = [
+            to_observations(item.location, item.observations, model.target, ("body", "items", i, "observations"))
+            for i, item in enumerate(body.items)
+        ]
+        forecasts = [answer(p, model, request) for p in predict(model, batch)]
+        return BatchForecast(model_version=model.version, forecasts=forecasts)
+
+    @app.get(
+        "/forecast/{location}",
+        responses={404: {"model": ErrorMessage, "description": "unknown location, or no data yet"}, **_UNAVAILABLE},
+    )
+    async def forecast(location: str, request: Request) -> LatestForecast:
+        if location not in config.locations:
+            raise NotFound(f"unknown location {location!r}; configured: {', '.join(config.locations)}")
+        model = await champion()
+        try:
+            obs = await asyncio.to_thread(latest.observations, location)
+        except DatasetError as exc:
+            raise NotFound(f"{location}: the latest dataset cannot be read: {exc}") from exc
+        tail = usable_tail(obs, model.target) if obs is not None else None
+        if tail is not None:
+            f = answer(predict(model, [tail])[0], model, request)
+            return LatestForecast(**f.model_dump(), source="dataset")
+        batch = await asyncio.to_thread(latest.batch_forecast, location)
+        if batch is None:
+            raise NotFound(f"{location}: no ingested data or batch forecast yet; run the pipeline first")
+        return _from_batch(batch, location, model)
+
+    return app
+
+
+def _version(store: ModelStore) -> str | None:
+    model = store.current
+    return model.version if model else None
+
+
+def _from_batch(doc: dict[str, Any], location: str, model: LoadedModel) -> LatestForecast:
+    try:
+        return LatestForecast(
+            location=location,
+            target=str(doc.get("target", model.target)),
+            issued_at=str(doc["issued_at"]),
+            target_time=str(doc["target_time"]),
+            horizon_hours=int(doc.get("horizon_hours", model.horizon_hours)),
+            value=float(doc["value"]),
+            model_version=str(doc["model_version"]),
+            ood_ratio=None,
+            source="batch",
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise NotFound(f"{location}: the latest batch forecast is unreadable: {exc}") from exc

@@ -1,0 +1,114 @@
+"""One champion model, ready to predict: the ONNX session, its pointer and its reference ranges.
+
+A ``LoadedModel`` is immutable once built; the store swaps whole instances, so a request that holds one
+keeps a consistent model, features and reference even while a newer champion is being loaded.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+from rps_core.errors import ModelError
+from rps_core.features import HISTORY_HOURS, feature_names
+
+POINTER_FIELDS = ("model_version", "model_id", "target", "horizon_hours", "history_hours", "features")
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    pointer: dict[str, Any]
+    etag: str
+    session: ort.InferenceSession
+    input_name: str
+    features: tuple[str, ...]
+    # Training reference range per feature, aligned with ``features``; NaN where the pointer has none.
+    ref_min: np.ndarray
+    ref_max: np.ndarray
+
+    @property
+    def version(self) -> str:
+        return str(self.pointer["model_version"])
+
+    @property
+    def target(self) -> str:
+        return str(self.pointer["target"])
+
+    @property
+    def horizon_hours(self) -> int:
+        return int(self.pointer["horizon_hours"])
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """The predicted change of the target, one value per row of ``x`` (float32 [n, f])."""
+        out = self.session.run(None, {self.input_name: x})[0]
+        return np.asarray(out, dtype=np.float64).reshape(-1)
+
+    def ood_ratio(self, x: np.ndarray) -> np.ndarray:
+        """Per row: the share of features (with a value and a reference) outside the training range."""
+        known = ~np.isnan(x) & ~np.isnan(self.ref_min)
+        outside = known & ((x < self.ref_min) | (x > self.ref_max))
+        counts = known.sum(axis=1)
+        return np.where(counts > 0, outside.sum(axis=1) / np.maximum(counts, 1), 0.0)
+
+
+def _session(onnx_bytes: bytes) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    # One request at a time per Lambda environment: a thread pool only adds wake-up latency.
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    try:
+        return ort.InferenceSession(onnx_bytes, options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own untyped errors for a corrupt file
+        raise ModelError(f"the ONNX model cannot be loaded: {exc}") from exc
+
+
+def check_pointer(pointer: Any) -> dict[str, Any]:
+    """The pointer, if this code can serve it: same feature code (names and history) as training."""
+    if not isinstance(pointer, dict):
+        raise ModelError("champion pointer: expected a JSON object")
+    missing = [k for k in POINTER_FIELDS if k not in pointer]
+    if missing:
+        raise ModelError(f"champion pointer: missing {', '.join(missing)}")
+    expected = feature_names(str(pointer["target"]))
+    if list(pointer["features"]) != expected:
+        raise ModelError(
+            f"champion pointer: its {len(pointer['features'])} features differ from this code's "
+            f"{len(expected)} features for {pointer['target']}: the model needs the feature code it was trained with"
+        )
+    if int(pointer["history_hours"]) != HISTORY_HOURS:
+        raise ModelError(f"champion pointer: history_hours {pointer['history_hours']} != {HISTORY_HOURS} here")
+    return pointer
+
+
+def _reference(pointer: dict[str, Any], features: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    ref = pointer.get("reference") or {}
+    lo, hi = np.full(len(features), np.nan), np.full(len(features), np.nan)
+    for j, name in enumerate(features):
+        stats = ref.get(name) or {}
+        a, b = stats.get("min"), stats.get("max")
+        if isinstance(a, int | float) and isinstance(b, int | float) and math.isfinite(a) and math.isfinite(b):
+            lo[j], hi[j] = a, b
+    return lo, hi
+
+
+def load_model(pointer: Any, onnx_bytes: bytes, etag: str = "") -> LoadedModel:
+    """Build and smoke-test a model; raises ModelError when it cannot serve this pointer."""
+    pointer = check_pointer(pointer)
+    features = tuple(pointer["features"])
+    session = _session(onnx_bytes)
+    inputs = session.get_inputs()
+    if len(inputs) != 1:
+        raise ModelError(f"the ONNX model has {len(inputs)} inputs; expected one feature matrix")
+    width = inputs[0].shape[-1]
+    if isinstance(width, int) and width != len(features):
+        raise ModelError(f"the ONNX model takes {width} features; the pointer lists {len(features)}")
+    ref_min, ref_max = _reference(pointer, features)
+    model = LoadedModel(pointer, etag, session, inputs[0].name, features, ref_min, ref_max)
+    # Run once before serving: a broken graph fails here, not in a request, and the first request is warm.
+    out = model.predict(np.zeros((1, len(features)), dtype=np.float32))
+    if out.shape != (1,):
+        raise ModelError(f"the ONNX model returns shape {out.shape} for one row; expected one value")
+    return model
