@@ -1,0 +1,48 @@
+"""The monitor's CloudWatch metrics, as EMF through Powertools (namespace from POWERTOOLS_METRICS_NAMESPACE).
+
+Names and dimensions (template.yaml's alarms and the dashboards use exactly these):
+
+| metric | unit | dimensions | when |
+| --- | --- | --- | --- |
+| ``DriftedFeatureShare`` | None (0-1) | service | every checked run |
+| ``MaxFeaturePSI`` | None | service | every checked run |
+| ``FeaturePSI`` | None | service, Feature | per compared feature |
+| ``RealizedMAE`` | None (target units) | service, Location | at least MIN_REALIZED_COUNT forecasts joined |
+| ``RealizedForecasts`` | Count | service, Location | every checked run |
+| ``RetrainTriggered`` | Count (0/1) | service | every checked run (1 only when this run started one) |
+"""
+
+from __future__ import annotations
+
+import math
+
+from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+from rps_core.drift.monitor import MonitorResult
+from rps_core.drift.trigger import MIN_REALIZED_COUNT
+
+SERVICE = "drift"
+
+
+def emit_metrics(metrics: Metrics, result: MonitorResult) -> None:
+    """Add the run's metrics to ``metrics`` (flushed by ``log_metrics``) and print the per-dimension ones."""
+    if result.summary is None:
+        return
+    metrics.add_metric(name="DriftedFeatureShare", unit=MetricUnit.NoUnit, value=result.summary.share)
+    metrics.add_metric(name="MaxFeaturePSI", unit=MetricUnit.NoUnit, value=result.summary.max_psi)
+    started = result.trigger is not None and result.trigger.status == "started"
+    metrics.add_metric(name="RetrainTriggered", unit=MetricUnit.Count, value=int(started))
+    dims = {"service": SERVICE}
+    # A dimension that varies within one run (feature, location) needs its own EMF document.
+    for f in result.summary.counted:
+        with single_metric(name="FeaturePSI", unit=MetricUnit.NoUnit, value=f.psi, default_dimensions=dims) as m:
+            m.add_dimension(name="Feature", value=f.name)
+    for r in result.realized:
+        with single_metric(
+            name="RealizedForecasts", unit=MetricUnit.Count, value=r.count, default_dimensions=dims
+        ) as m:
+            m.add_dimension(name="Location", value=r.location)
+        if r.count >= MIN_REALIZED_COUNT and not math.isnan(r.mae):
+            with single_metric(name="RealizedMAE", unit=MetricUnit.NoUnit, value=r.mae, default_dimensions=dims) as m:
+                m.add_dimension(name="Location", value=r.location)

@@ -1,0 +1,332 @@
+"""Alarm states computed locally from template.yaml's ``AWS::CloudWatch::Alarm`` definitions.
+
+moto stores metrics but neither creates alarms from CloudFormation nor evaluates any, so this module does
+what CloudWatch does, from the same definitions: for each alarm it fetches the last ``EvaluationPeriods``
+periods of its metric statistic (GetMetricData, exact dimensions) and applies "M out of N" with the
+alarm's ``TreatMissingData``. Intrinsics are resolved from the template's Parameters (defaults, or the
+overrides of the deployment), the stack name and the physical ids of the deployed resources.
+
+Percentiles: moto cannot compute them (GetMetricData fails on ``pNN``). Off AWS the percentile is
+estimated from one-second buckets (their count, minimum, maximum and mean), which is exact while a second
+holds at most two samples, as in local runs; against AWS CloudWatch computes it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from rps_local.errors import TemplateError
+from rps_local.template import load_sam_template
+
+__all__ = ["AlarmDefinition", "AlarmState", "evaluate", "evaluate_alarms", "load_alarm_definitions"]
+
+OK, ALARM, INSUFFICIENT_DATA = "OK", "ALARM", "INSUFFICIENT_DATA"
+COMPARISONS = {
+    "GreaterThanThreshold": (">", lambda v, t: v > t),
+    "GreaterThanOrEqualToThreshold": (">=", lambda v, t: v >= t),
+    "LessThanThreshold": ("<", lambda v, t: v < t),
+    "LessThanOrEqualToThreshold": ("<=", lambda v, t: v <= t),
+}
+_PERCENTILE = re.compile(r"^p(\d{1,2}(\.\d+)?)$")
+_SUB_VAR = re.compile(r"\$\{([^}!][^}]*)\}")
+
+
+@dataclass(frozen=True)
+class AlarmDefinition:
+    logical_id: str
+    name: str
+    namespace: str
+    metric_name: str
+    dimensions: tuple[tuple[str, str], ...]
+    statistic: str  # Average, Sum, ... or an extended statistic such as p99
+    period: int
+    evaluation_periods: int
+    datapoints_to_alarm: int
+    threshold: float
+    comparison: str
+    treat_missing_data: str = "missing"
+    description: str = ""
+
+    @property
+    def metric_label(self) -> str:
+        dims = ",".join(f"{k}={v}" for k, v in self.dimensions)
+        return f"{self.namespace}/{self.metric_name}[{dims}] {self.statistic}"
+
+
+@dataclass(frozen=True)
+class AlarmState:
+    """One alarm's computed state; ``values`` are the evaluated periods' statistics, oldest first."""
+
+    name: str
+    state: str
+    reason: str
+    definition: AlarmDefinition
+    values: tuple[float | None, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = self.definition
+        return {
+            "name": self.name,
+            "state": self.state,
+            "reason": self.reason,
+            "metric": d.metric_label,
+            "threshold": d.threshold,
+            "comparison": d.comparison,
+            "values": list(self.values),
+        }
+
+
+# ---------------------------------------------------------------- intrinsics
+
+
+@dataclass(frozen=True)
+class _Context:
+    parameters: Mapping[str, Any]
+    resources: Mapping[str, str]
+    pseudo: Mapping[str, str]
+
+    def ref(self, name: str) -> Any:
+        if name in self.pseudo:
+            return self.pseudo[name]
+        if name in self.parameters:
+            return self.parameters[name]
+        if name in self.resources:
+            return self.resources[name]
+        raise TemplateError(f"cannot resolve !Ref {name}: not a parameter, and no physical id was given for it")
+
+    def get_att(self, name: str, attribute: str) -> Any:
+        key = f"{name}.{attribute}"
+        if key in self.resources:
+            return self.resources[key]
+        raise TemplateError(f"cannot resolve !GetAtt {key}: no value was given for it")
+
+
+def _resolve(value: Any, ctx: _Context) -> Any:
+    if isinstance(value, list):
+        return [_resolve(v, ctx) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1:
+        ((key, arg),) = value.items()
+        if key == "Ref":
+            return ctx.ref(arg)
+        if key == "Fn::GetAtt":
+            name, attribute = arg.split(".", 1) if isinstance(arg, str) else arg
+            return ctx.get_att(name, attribute)
+        if key == "Fn::Sub":
+            text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], _resolve(arg[1], ctx))
+            return _SUB_VAR.sub(lambda m: str(_sub_var(m.group(1), variables, ctx)), text)
+        if key == "Fn::Join":
+            separator, items = arg
+            return separator.join(str(v) for v in _resolve(items, ctx))
+    return {k: _resolve(v, ctx) for k, v in value.items()}
+
+
+def _sub_var(name: str, variables: Mapping[str, Any], ctx: _Context) -> Any:
+    if name in variables:
+        return variables[name]
+    if "." in name and not name.startswith("AWS::"):
+        return ctx.get_att(*name.split(".", 1))
+    return ctx.ref(name)
+
+
+# ---------------------------------------------------------------- definitions
+
+
+def load_alarm_definitions(
+    template_path: str | Path,
+    parameters: Mapping[str, str] | None = None,
+    resources: Mapping[str, str] | None = None,
+    stack_name: str = "rps",
+    region: str = "us-east-1",
+    account_id: str = "123456789012",
+) -> list[AlarmDefinition]:
+    """The template's alarms with intrinsics resolved.
+
+    ``parameters`` override the Parameters' defaults; ``resources`` maps logical ids (and
+    ``Logical.Attribute``) to deployed values, e.g. ``{"PipelineStateMachine": "arn:..."}``.
+    """
+    path = Path(template_path)
+    template = load_sam_template(path)
+    declared = template.get("Parameters") or {}
+    values = {name: (spec or {}).get("Default") for name, spec in declared.items()}
+    values.update(parameters or {})
+    pseudo = {
+        "AWS::StackName": stack_name,
+        "AWS::Region": region,
+        "AWS::AccountId": account_id,
+        "AWS::Partition": "aws",
+        "AWS::URLSuffix": "amazonaws.com",
+    }
+    ctx = _Context(values, dict(resources or {}), pseudo)
+    out = []
+    for logical_id, resource in template["Resources"].items():
+        if isinstance(resource, dict) and resource.get("Type") == "AWS::CloudWatch::Alarm":
+            try:
+                out.append(_definition(logical_id, _resolve(resource.get("Properties") or {}, ctx)))
+            except TemplateError as exc:
+                raise TemplateError(f"{path}: alarm {logical_id}: {exc}") from exc
+    return out
+
+
+def _definition(logical_id: str, props: Mapping[str, Any]) -> AlarmDefinition:
+    if "Metrics" in props:
+        raise TemplateError("metric-math alarms (Metrics) are not evaluated locally; use MetricName")
+    missing = [
+        k
+        for k in ("MetricName", "Namespace", "Period", "EvaluationPeriods", "Threshold", "ComparisonOperator")
+        if k not in props
+    ]
+    statistic = props.get("Statistic") or props.get("ExtendedStatistic")
+    if missing or not statistic:
+        raise TemplateError(f"missing {', '.join(missing) or 'Statistic or ExtendedStatistic'}")
+    if props["ComparisonOperator"] not in COMPARISONS:
+        raise TemplateError(f"ComparisonOperator {props['ComparisonOperator']!r} is not evaluated locally")
+    try:
+        evaluation_periods = int(props["EvaluationPeriods"])
+        return AlarmDefinition(
+            logical_id=logical_id,
+            name=str(props.get("AlarmName") or logical_id),
+            namespace=str(props["Namespace"]),
+            metric_name=str(props["MetricName"]),
+            dimensions=tuple((str(d["Name"]), str(d["Value"])) for d in props.get("Dimensions") or []),
+            statistic=str(statistic),
+            period=int(props["Period"]),
+            evaluation_periods=evaluation_periods,
+            datapoints_to_alarm=int(props.get("DatapointsToAlarm") or evaluation_periods),
+            threshold=float(props["Threshold"]),
+            comparison=str(props["ComparisonOperator"]),
+            treat_missing_data=str(props.get("TreatMissingData") or "missing"),
+            description=str(props.get("AlarmDescription") or ""),
+        )
+    except (TypeError, ValueError, KeyError) as exc:
+        raise TemplateError(f"a property is not of the expected type ({exc})") from exc
+
+
+# ---------------------------------------------------------------- metrics
+
+
+def _query(definition: AlarmDefinition, stat: str, period: int, qid: str) -> dict[str, Any]:
+    return {
+        "Id": qid,
+        "MetricStat": {
+            "Metric": {
+                "Namespace": definition.namespace,
+                "MetricName": definition.metric_name,
+                "Dimensions": [{"Name": k, "Value": v} for k, v in definition.dimensions],
+            },
+            "Period": period,
+            "Stat": stat,
+        },
+        "ReturnData": True,
+    }
+
+
+def _series(client: Any, queries: list[dict[str, Any]], start: datetime, end: datetime) -> dict[str, dict]:
+    """{query id: {period start (epoch s): value}} over all result pages."""
+    out: dict[str, dict[int, float]] = {q["Id"]: {} for q in queries}
+    kwargs: dict[str, Any] = {"MetricDataQueries": queries, "StartTime": start, "EndTime": end}
+    while True:
+        resp = client.get_metric_data(**kwargs)
+        for result in resp.get("MetricDataResults", []):
+            for ts, value in zip(result.get("Timestamps", []), result.get("Values", []), strict=False):
+                out[result["Id"]][int(ts.timestamp())] = float(value)
+        if not resp.get("NextToken"):
+            return out
+        kwargs["NextToken"] = resp["NextToken"]
+
+
+def on_aws(client: Any) -> bool:
+    """Whether ``client`` talks to AWS itself (which computes percentiles) rather than a local cloud."""
+    host = urlparse(str(getattr(client.meta, "endpoint_url", "") or "")).hostname or ""
+    return host.endswith(".amazonaws.com") or host.endswith(".amazonaws.com.cn")
+
+
+def _period_values(client: Any, d: AlarmDefinition, now: datetime, estimate: bool) -> list[float | None]:
+    """The statistic of each of the last ``evaluation_periods`` periods ending at ``now``, oldest first."""
+    end = now.replace(microsecond=0)
+    starts = [end - timedelta(seconds=d.period * k) for k in range(d.evaluation_periods, 0, -1)]
+    match = _PERCENTILE.match(d.statistic)
+    if match and estimate:
+        return _estimated_percentiles(client, d, starts, end, float(match.group(1)))
+    series = _series(client, [_query(d, d.statistic, d.period, "m")], starts[0], end)["m"]
+    return [series.get(int(s.timestamp())) for s in starts]
+
+
+def _estimated_percentiles(
+    client: Any, d: AlarmDefinition, starts: list[datetime], end: datetime, q: float
+) -> list[float | None]:
+    stats = ("SampleCount", "Minimum", "Maximum", "Average")
+    series = _series(client, [_query(d, s, 1, s.lower()) for s in stats], starts[0], end)
+    counts, mins, maxs, means = (series[s.lower()] for s in stats)
+    out: list[float | None] = []
+    for s in starts:
+        lo, hi = int(s.timestamp()), int(s.timestamp()) + d.period
+        samples: list[float] = []
+        for t, c in counts.items():
+            if lo <= t < hi and c > 0:
+                samples.extend(_bucket_samples(int(c), mins[t], maxs[t], means[t]))
+        out.append(float(np.percentile(samples, q)) if samples else None)
+    return out
+
+
+def _bucket_samples(count: int, low: float, high: float, mean: float) -> list[float]:
+    """Samples with the bucket's count, minimum, maximum and mean (the rest placed at their mean)."""
+    if count == 1:
+        return [mean]
+    if count == 2:
+        return [low, high]
+    rest = (mean * count - low - high) / (count - 2)
+    return [low, high] + [rest] * (count - 2)
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+def evaluate(definition: AlarmDefinition, values: list[float | None]) -> AlarmState:
+    """CloudWatch's "M out of N" over the periods' ``values`` (None = no data), with TreatMissingData."""
+    d = definition
+    symbol, crosses = COMPARISONS[d.comparison]
+    missing = sum(v is None for v in values)
+    breaching = sum(v is not None and crosses(v, d.threshold) for v in values)
+    if d.treat_missing_data == "breaching":
+        breaching += missing
+    shown = ", ".join("-" if v is None else f"{v:.4g}" for v in values)
+    where = f"[{shown}] over the last {len(values)} periods of {d.period} s"
+    if missing == len(values) and d.treat_missing_data in ("missing", "ignore"):
+        return AlarmState(d.name, INSUFFICIENT_DATA, f"no datapoints {where}", d, tuple(values))
+    state = ALARM if breaching >= d.datapoints_to_alarm else OK
+    reason = (
+        f"{breaching} of {len(values)} datapoints {where} {symbol} {d.threshold:g} (alarm at {d.datapoints_to_alarm})"
+    )
+    return AlarmState(d.name, state, reason, d, tuple(values))
+
+
+def evaluate_alarms(
+    template_path: str | Path,
+    cloudwatch_client: Any,
+    now: datetime | None = None,
+    *,
+    parameters: Mapping[str, str] | None = None,
+    resources: Mapping[str, str] | None = None,
+    stack_name: str = "rps",
+    estimate_percentiles: bool | None = None,
+) -> list[AlarmState]:
+    """Each alarm of the template with its state computed from the metrics ``cloudwatch_client`` holds.
+
+    ``estimate_percentiles`` (default: when the client does not talk to AWS) computes pNN statistics here.
+    """
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    estimate = not on_aws(cloudwatch_client) if estimate_percentiles is None else estimate_percentiles
+    return [
+        evaluate(d, _period_values(cloudwatch_client, d, now, estimate))
+        for d in load_alarm_definitions(template_path, parameters, resources, stack_name)
+    ]
