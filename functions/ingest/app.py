@@ -22,5 +22,8 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     metrics.add_metric(name="RowsIngested", unit=MetricUnit.Count, value=result["rows"])
     metrics.add_metric(name="RawObjectsCreated", unit=MetricUnit.Count, value=int(result["created"]))
     metrics.add_metric(name="IngestLatency", unit=MetricUnit.Milliseconds, value=1000 * (time.perf_counter() - started))
-    logger.info("window ingested", extra={k: result[k] for k in ("location", "raw_key", "rows", "created")})
+    logger.info(
+        "window ingested",
+        extra={"raw_key": result["raw_key"], "rows": result["rows"], "raw_created": result["created"]},
+    )
     return result

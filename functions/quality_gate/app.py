@@ -26,5 +26,5 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     if not report.passed:
         logger.warning("window rejected", extra={"failed_checks": report.failed_checks, "summary": report.summary()})
         raise DataQualityError(output["cause"])
-    logger.info("window passed", extra={"location": report.location, "quality_key": output["quality_key"]})
+    logger.info("window passed", extra={"quality_key": output["quality_key"]})
     return output

@@ -23,5 +23,5 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     metrics.add_metric(
         name="TransformLatency", unit=MetricUnit.Milliseconds, value=1000 * (time.perf_counter() - started)
     )
-    logger.info("dataset version written", extra=result)
+    logger.info("dataset version written", extra={k: result[k] for k in ("dataset_prefix", "rows", "time_end")})
     return result

@@ -140,9 +140,8 @@ def run_transform(event: dict[str, Any], settings: Settings, client: Any = None)
         if pointer and pointer.get("version") == sha:
             return result  # a re-run: the same content is already the newest version
         try:
-            point_latest(
-                bucket, location, {**result, "sha256": sha, "updated_at": manifest["created_at"]}, etag, client
-            )
+            pointer_body = {"version": sha, "sha256": sha, "updated_at": manifest["created_at"], **result}
+            point_latest(bucket, location, pointer_body, etag, client)
         except ConflictError:
             if attempt == ATTEMPTS - 1:
                 raise
