@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -10,6 +11,7 @@ from rps_core.config import Location, parse_time
 from rps_core.errors import InvalidEventError
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M"
+_EVENT_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 
 def format_time(value: datetime) -> str:
@@ -23,7 +25,8 @@ def floor_hour(value: datetime) -> datetime:
 
 def event_time(value: object, name: str) -> datetime:
     """A time from an event field; raises InvalidEventError naming the field."""
-    if not isinstance(value, str) or not value.strip():
+    # The contract's format (a longer ISO time, as in EventBridge's ``time``, is accepted too).
+    if not isinstance(value, str) or not _EVENT_TIME.match(value):
         raise InvalidEventError(f"{name}: expected a time string YYYY-MM-DDTHH:MM, got {value!r}")
     try:
         return parse_time(value, name)

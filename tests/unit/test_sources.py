@@ -1,0 +1,242 @@
+"""Sources: the embedded data, replay and file windows, the pipeline clock and the Plan event shapes."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from moto import mock_aws
+from rps_core import storage
+from rps_core.config import Location, load_settings
+from rps_core.errors import InvalidEventError, PayloadError, SourceError
+from rps_core.schema import UNITS, observations_from_payload
+from rps_core.sources import (
+    CLOCK_KEY,
+    FileSource,
+    ReplaySource,
+    Window,
+    advance_clock,
+    ingest_window,
+    load_embedded,
+    match_location,
+    parse_plan_event,
+    read_clock,
+    slice_payload,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+BUCKET = "rps-sources-test"
+SETTINGS = load_settings({})
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def load_event(name: str) -> dict:
+    return json.loads((ROOT / "events" / name).read_text())
+
+
+# ---------------------------------------------------------------- the embedded data
+def test_embedded_data_is_the_real_2013_year_in_open_meteo_units():
+    payloads = load_embedded()
+    assert [match_location(list(payloads), loc) for loc in SETTINGS.locations] == list(payloads)
+    sizes = [len(p["hourly"]["time"]) for p in payloads]
+    assert sizes == [8706, 8706, 8703]  # JFK, LGA, EWR: the station gaps are absent hours
+    for p in payloads:
+        assert p["hourly_units"] == {"time": "iso8601", **UNITS}
+        assert p["hourly"]["time"][0] == "2013-01-01T06:00" and p["hourly"]["time"][-1] == "2013-12-30T23:00"
+    ewr = observations_from_payload(payloads[2], "EWR")
+    i = list(payloads[2]["hourly"]["time"]).index("2013-02-12T08:00")
+    assert ewr.values["wind_speed_10m"][i] == pytest.approx(1048.36 * 1.609344, abs=0.1)  # kept as found
+
+
+def test_embedded_data_converted_units_are_plausible():
+    jfk = observations_from_payload(load_embedded()[0], "JFK")
+    t = jfk.values["temperature_2m"]
+    assert -20 < t[~(t != t)].min() < -10 and 30 < t[~(t != t)].max() < 40  # °C, not °F
+    pressure = jfk.values["pressure_msl"]
+    assert 0.05 < (pressure != pressure).mean() < 0.15  # about 10% missing, as in the source
+
+
+# ---------------------------------------------------------------- windows
+def test_replay_hands_out_exactly_the_window_start_exclusive_end_inclusive():
+    window = Window(utc("2013-10-19T00:00"), utc("2013-10-20T00:00"))
+    payload = json.loads(ReplaySource().fetch(SETTINGS.location("JFK"), window).body)
+    times = payload["hourly"]["time"]
+    assert times[0] == "2013-10-19T01:00" and times[-1] == "2013-10-20T00:00" and len(times) == 24
+    assert all(len(payload["hourly"][v]) == 24 for v in UNITS)
+
+
+def test_backfill_window_holds_all_history_up_to_its_end():
+    payload = json.loads(ReplaySource().fetch(SETTINGS.location("EWR"), Window(None, utc("2013-10-19T00:00"))).body)
+    assert payload["hourly"]["time"][0] == "2013-01-01T06:00" and payload["hourly"]["time"][-1] == "2013-10-19T00:00"
+
+
+@settings(max_examples=50, deadline=None)
+@given(start=st.integers(0, 9000), length=st.integers(1, 500))
+def test_consecutive_windows_partition_the_data(start, length):
+    payload = load_embedded()[0]
+    base = utc("2013-01-01T00:00")
+    a, b, c = (base + timedelta(hours=h) for h in (start, start + length, start + 2 * length))
+    first = slice_payload(payload, Window(a, b))["hourly"]["time"]
+    second = slice_payload(payload, Window(b, c))["hourly"]["time"]
+    both = slice_payload(payload, Window(a, c))["hourly"]["time"]
+    assert first + second == both
+    assert all(Window(a, c).contains(t) for t in both)
+
+
+def test_window_rejects_an_end_before_its_start():
+    with pytest.raises(InvalidEventError, match="not before end"):
+        Window(utc("2013-10-20T00:00"), utc("2013-10-19T00:00"))
+
+
+def test_file_source_reads_a_single_payload_file(tmp_path):
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps(load_embedded()[1]))
+    body = FileSource(path).fetch(SETTINGS.location("LGA"), Window(None, utc("2013-01-02T00:00"))).body
+    assert json.loads(body)["hourly"]["time"][-1] == "2013-01-02T00:00"
+
+
+def test_file_source_errors_are_named(tmp_path):
+    with pytest.raises(SourceError, match="cannot read"):
+        FileSource(tmp_path / "missing.json")
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(PayloadError, match="not valid JSON"):
+        FileSource(tmp_path / "bad.json")
+    far = Location("SYD", -33.9, 151.2)
+    with pytest.raises(SourceError, match="no payload within"):
+        FileSource(payloads=list(load_embedded())).fetch(far, Window(None, utc("2013-02-01T00:00")))
+
+
+# ---------------------------------------------------------------- the clock and Plan
+@pytest.fixture
+def s3(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket=BUCKET)
+        yield client
+
+
+def test_clock_backfills_first_then_advances_the_step(s3):
+    first = advance_clock(BUCKET, SETTINGS, client=s3)
+    assert first == Window(None, utc("2013-10-19T00:00"))
+    second = advance_clock(BUCKET, SETTINGS, client=s3)
+    assert second == Window(utc("2013-10-19T00:00"), utc("2013-10-20T00:00"))
+    assert read_clock(BUCKET, s3).now == utc("2013-10-20T00:00")
+
+
+def test_clock_loser_of_a_race_reuses_the_winners_window(s3):
+    advance_clock(BUCKET, SETTINGS, client=s3)
+    stale = read_clock(BUCKET, s3)
+    winner = advance_clock(BUCKET, SETTINGS, run_id="winner", client=s3)
+    # GIVEN a run that read the clock before the winner wrote it WHEN it writes THEN If-Match fails
+    with pytest.raises(ClientError, match="PreconditionFailed"):
+        s3.put_object(Bucket=BUCKET, Key=CLOCK_KEY, Body=b"{}", IfMatch=stale.etag)
+    # AND advance_clock turns that failure into the winner's window (simulated by a stale read)
+    original = s3.get_object
+
+    def stale_get(**kwargs):
+        response = original(**kwargs)
+        if kwargs["Key"] == CLOCK_KEY and not getattr(stale_get, "done", False):
+            stale_get.done = True
+            response["ETag"] = stale.etag
+            response["Body"] = _Body(json.dumps({"now": "2013-10-19T00:00", "window_start": None}).encode())
+        return response
+
+    s3.get_object = stale_get
+    assert advance_clock(BUCKET, SETTINGS, run_id="loser", client=s3) == winner
+    state = storage.get_json(BUCKET, CLOCK_KEY, client=s3)
+    assert state["run_id"] == "winner" and state["now"] == "2013-10-20T00:00"  # the loser wrote nothing
+
+
+class _Body:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def read(self) -> bytes:
+        return self.data
+
+
+def test_explicit_now_moves_the_clock_and_an_old_now_replays_without_moving_it(s3):
+    advance_clock(BUCKET, SETTINGS, client=s3)
+    assert advance_clock(BUCKET, SETTINGS, utc("2013-10-22T00:00"), client=s3) == Window(
+        utc("2013-10-19T00:00"), utc("2013-10-22T00:00")
+    )
+    assert advance_clock(BUCKET, SETTINGS, utc("2013-10-20T00:00"), client=s3) == Window(
+        utc("2013-10-19T00:00"), utc("2013-10-20T00:00")
+    )
+    assert read_clock(BUCKET, s3).now == utc("2013-10-22T00:00")
+
+
+def test_live_clock_uses_the_current_hour(s3):
+    live = load_settings({"SOURCE": "open-meteo"})
+    first = advance_clock(BUCKET, live, client=s3)
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    assert first.start is None and first.end in (now, now + timedelta(hours=1))
+    assert advance_clock(BUCKET, live, client=s3) == first  # the same hour again: the same window
+
+
+@pytest.mark.parametrize("name", ["plan.json", "plan_rule.json"])
+def test_plan_accepts_both_scheduled_event_shapes(name):
+    event = load_event(name)
+    assert parse_plan_event(event, SETTINGS) == (None, event["id"])  # replay ignores the event time
+    live = load_settings({"SOURCE": "open-meteo"})
+    assert parse_plan_event(event, live)[0] == datetime.fromisoformat(event["time"])
+
+
+def test_plan_accepts_empty_and_now_events():
+    assert parse_plan_event({}, SETTINGS)[0] is None
+    assert parse_plan_event(load_event("plan_now.json"), SETTINGS)[0] == utc("2013-10-20T00:00")
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        None,
+        "now",
+        {"now": 5},
+        {"now": "20131020"},
+        {"detail-type": "Scheduled Event", "source": "aws.events"},
+        {"detail-type": "Scheduled Event", "source": "aws.sqs", "time": "2013-10-20T00:00:00Z"},
+        {"when": "x"},
+    ],
+)
+def test_plan_rejects_bad_events(event):
+    with pytest.raises(InvalidEventError):
+        parse_plan_event(event, SETTINGS)
+
+
+# ---------------------------------------------------------------- Ingest
+class CountingSource(ReplaySource):
+    calls = 0
+
+    def fetch(self, location, window):
+        CountingSource.calls += 1
+        return super().fetch(location, window)
+
+
+def test_ingest_writes_once_with_metadata_and_a_rerun_does_not_fetch(s3):
+    settings_ = load_settings({"DATA_BUCKET": BUCKET})
+    event = load_event("ingest.json")
+    source = CountingSource()
+    out = ingest_window(event, settings_, source, s3)
+    assert out == {**event, "raw_key": "raw/location=EWR/end=2013-10-20T00:00.json", "rows": 24, "created": True}
+    head = s3.head_object(Bucket=BUCKET, Key=out["raw_key"])
+    assert head["Metadata"]["window-end"] == "2013-10-20T00:00" and head["Metadata"]["source"] == "replay"
+    assert head["Metadata"]["collected-at"].endswith("Z")
+    again = ingest_window(event, settings_, source, s3)
+    assert again["created"] is False and again["rows"] == 24 and CountingSource.calls == 1
+    assert (
+        storage.get_bytes(BUCKET, out["raw_key"], client=s3)
+        == source.fetch(settings_.location("EWR"), Window.from_event(event)).body
+    )
