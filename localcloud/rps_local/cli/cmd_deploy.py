@@ -1,0 +1,30 @@
+"""``rps deploy``: redeploy template.yaml and the code on the running cloud, without a restart."""
+
+from __future__ import annotations
+
+import argparse
+
+from rps_local.cli.common import add_state_dir, parse_overrides
+from rps_local.endpoints import control_request, read_endpoints
+from rps_local.errors import DeployError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("deploy", help="redeploy template.yaml and the code on the running cloud")
+    parser.add_argument("--parameter-overrides", nargs="+", metavar="KEY=VALUE", help="template parameters")
+    add_state_dir(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    endpoints = read_endpoints(args.state_dir)
+    answer = control_request(
+        endpoints, "POST", "/deploy", {"parameter_overrides": parse_overrides(args.parameter_overrides)}
+    )
+    if "error" in answer:
+        raise DeployError(answer["error"])
+    print(
+        f"deployed stack {answer['stack_name']}: {len(answer['functions'])} functions, "
+        f"{len(answer['state_machines'])} state machines; warm workers restarted"
+    )
+    return 0

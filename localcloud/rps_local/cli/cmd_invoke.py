@@ -1,0 +1,27 @@
+"""``rps invoke FUNCTION --event FILE``: the Docker-free ``sam local invoke``, on the running cloud."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rps_local.cli.common import add_state_dir, connect, load_json_file, print_json
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("invoke", help="invoke a function (template logical ID) with an event file")
+    parser.add_argument("function", metavar="FUNCTION", help="the function's logical ID in template.yaml")
+    parser.add_argument("--event", "-e", metavar="FILE", help="the event JSON file ('-' for stdin; default {})")
+    parser.add_argument("--logs", action="store_true", help="also print the log tail to stderr")
+    add_state_dir(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    event = load_json_file(args.event, default={})  # a bad event file fails before the cloud is asked
+    _, client = connect(args)
+    result = client.invoke(args.function, event)
+    if args.logs or result.function_error:
+        print(result.log_tail, file=sys.stderr)
+    print_json(result.payload)
+    return 1 if result.function_error else 0

@@ -1,0 +1,42 @@
+"""``rps run``: start a pipeline execution and follow it state by state until it ends."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from rps_local.cli.common import add_state_dir, connect, load_json_file, print_json
+from rps_local.errors import LocalCloudError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("run", help="run the pipeline state machine and stream its states")
+    parser.add_argument("--input", default=None, help="the execution input as JSON text (default {})")
+    parser.add_argument("--input-file", metavar="FILE", help="the execution input from a JSON file")
+    parser.add_argument("--state-machine", metavar="LOGICAL_ID", help="when the stack has more than one")
+    parser.add_argument("--name", help="the execution name (default: a unique one)")
+    add_state_dir(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rps_local.executions import follow_execution, short_cause
+
+    if args.input is not None:
+        try:
+            payload = json.loads(args.input)
+        except json.JSONDecodeError as exc:
+            raise LocalCloudError(f"--input: not JSON: {exc.msg}") from exc
+    else:
+        payload = load_json_file(args.input_file, default={})
+    _, client = connect(args)
+    arn = client.start_execution(payload, state_machine=args.state_machine, name=args.name)
+    print(f"execution {arn.rsplit(':', 1)[-1]}", flush=True)
+    report = follow_execution(client, arn, lambda line: print(line, flush=True))
+    if report.status == "SUCCEEDED":
+        print_json(report.output)
+        return 0
+    where = f" in state {report.failed_state}" if report.failed_state else ""
+    print(f"{report.status}{where}: {report.error}: {short_cause(report.cause, 2000)}", file=sys.stderr)
+    return 1

@@ -1,0 +1,59 @@
+"""``rps up``: start the local cloud in the foreground until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from rps_local.cli.common import parse_overrides
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("up", help="start the local cloud (moto, template.yaml, MLflow, HTTP API)")
+    parser.add_argument("--port", type=int, default=0, help="the AWS endpoint's port (default: a free one)")
+    parser.add_argument("--http-port", type=int, default=0, help="the HTTP API's port (default: a free one)")
+    parser.add_argument("--project-dir", type=Path, default=Path("."), help="where template.yaml is (default .)")
+    parser.add_argument("--template", default="template.yaml", help="the SAM template, relative to the project")
+    parser.add_argument("--state-dir", type=Path, default=None, help="state and endpoints.json (default .rps)")
+    parser.add_argument("--stack-name", default="rps")
+    parser.add_argument("--parameter-overrides", nargs="+", metavar="KEY=VALUE", help="template parameters")
+    parser.add_argument("--no-mlflow", action="store_true", help="do not start the MLflow tracking server")
+    parser.add_argument("--no-schedules", action="store_true", help="do not fire the template's schedules")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rps_local.cloud import LocalCloud
+
+    cloud = LocalCloud(
+        args.project_dir,
+        template=args.template,
+        state_dir=args.state_dir or Path(".rps").resolve(),
+        stack_name=args.stack_name,
+        port=args.port,
+        http_port=args.http_port,
+        parameter_overrides=parse_overrides(args.parameter_overrides),
+        mlflow=not args.no_mlflow,
+        schedules=not args.no_schedules,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print("starting the local cloud...", flush=True)
+    endpoints = cloud.start()
+    try:
+        print(f"ready in {cloud.started_s:.1f} s: stack {cloud.stack_name} deployed from {cloud.template_path}")
+        for key in ("aws_endpoint_url", "http_api_url", "mlflow_tracking_uri", "control_url"):
+            print(f"  {key:20} {endpoints[key]}")
+        print(f"  endpoints written to {cloud.state_dir / 'endpoints.json'}")
+        print("Ctrl-C stops the cloud.", flush=True)
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("stopping...", file=sys.stderr, flush=True)
+        cloud.stop()
+    return 0

@@ -1,0 +1,109 @@
+"""Following an execution: each state as it enters and leaves, with durations, from the execution
+history (``rps run``, the demo), and the failing state's error and cause when it fails."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from rps_local.client import CloudClient
+
+__all__ = ["ExecutionReport", "failure_of", "follow_execution"]
+
+_FAILED = ("TaskFailed", "LambdaFunctionFailed", "LambdaFunctionTimedOut", "ExecutionFailed", "MapRunFailed")
+
+
+@dataclass
+class ExecutionReport:
+    arn: str
+    status: str
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+    failed_state: str | None = None
+    states: list[tuple[str, float]] = field(default_factory=list)  # (state, seconds) in exit order
+
+
+def follow_execution(
+    client: CloudClient,
+    arn: str,
+    emit: Callable[[str], None] = print,
+    *,
+    timeout_s: float = 1800.0,
+    poll_s: float = 0.25,
+) -> ExecutionReport:
+    """Stream states as lines through ``emit`` until the execution ends; return what happened."""
+    seen = 0
+    entered: dict[str, list[datetime]] = {}
+    report = ExecutionReport(arn=arn, status="RUNNING")
+    deadline = time.monotonic() + timeout_s
+    while True:
+        described = client.describe_execution(arn)  # before the history, so no event is missed at the end
+        events = client.history(arn)
+        for event in events[seen:]:
+            _render(event, entered, report, emit)
+        seen = len(events)
+        if described["status"] != "RUNNING":
+            break
+        if time.monotonic() > deadline:
+            emit(f"still RUNNING after {timeout_s:.0f} s; stopped following")
+            break
+        time.sleep(poll_s)
+    report.status = described["status"]
+    if "output" in described:
+        report.output = json.loads(described["output"])
+    if report.status != "SUCCEEDED":
+        error, cause, state = failure_of(events)
+        report.error = described.get("error") or error
+        report.cause = described.get("cause") or cause
+        report.failed_state = state
+    return report
+
+
+def failure_of(events: list[dict[str, Any]]) -> tuple[str | None, str | None, str | None]:
+    """The (error, cause, state) of a failed history: the last state entered (a task whose error was not
+    caught, or the Fail state it led to), with the last failure's error and cause."""
+    state = error = cause = None
+    for event in events:
+        details = next((v for k, v in event.items() if k.endswith("EventDetails") and isinstance(v, dict)), {})
+        if event["type"].endswith("StateEntered"):
+            state = details.get("name")
+        if event["type"] in _FAILED:
+            error, cause = details.get("error"), details.get("cause")
+    return error, cause, state
+
+
+def short_cause(cause: str | None, limit: int = 300) -> str:
+    """A Lambda error's message rather than its whole JSON (stack trace included), cut at ``limit``."""
+    if not cause:
+        return ""
+    try:
+        parsed = json.loads(cause)
+        if isinstance(parsed, dict) and "errorMessage" in parsed:
+            cause = str(parsed["errorMessage"])
+    except (json.JSONDecodeError, TypeError):
+        pass
+    return cause if len(cause) <= limit else cause[: limit - 1] + "…"
+
+
+def _render(
+    event: dict[str, Any], entered: dict[str, list[datetime]], report: ExecutionReport, emit: Callable[[str], None]
+) -> None:
+    kind, stamp = event["type"], event["timestamp"]
+    if kind.endswith("StateEntered"):
+        name = event["stateEnteredEventDetails"]["name"]
+        entered.setdefault(name, []).append(stamp)
+        emit(f"  → {name}")
+    elif kind.endswith("StateExited"):
+        name = event["stateExitedEventDetails"]["name"]
+        starts = entered.get(name) or [stamp]
+        seconds = (stamp - starts.pop(0)).total_seconds()
+        report.states.append((name, seconds))
+        emit(f"  ✓ {name} {seconds:.2f} s")
+    elif kind in ("LambdaFunctionFailed", "TaskFailed", "LambdaFunctionTimedOut"):
+        details = next((v for k, v in event.items() if k.endswith("EventDetails") and isinstance(v, dict)), {})
+        emit(f"  ✗ {details.get('error', kind)}: {short_cause(details.get('cause'))}")
