@@ -52,7 +52,8 @@ def create_app(
 ) -> FastAPI:
     predict_request, batch_request = request_models(config.locations, config.max_batch)
     latest = latest or LatestData(config.settings.data_bucket, config.check_seconds)
-    app = FastAPI(title="rps prediction API", version="1", description=DESCRIPTION)
+    # strict_content_type off: a JSON body without a Content-Type header (curl --data-binary) is still JSON.
+    app = FastAPI(title="rps prediction API", version="1", description=DESCRIPTION, strict_content_type=False)
     errors.install(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=config.max_body_bytes)
     app.add_middleware(  # added last, so outermost: it also counts the 413s

@@ -43,7 +43,11 @@ async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
             where = e.get("loc", ("body", "?"))[-1]
             reason = (e.get("ctx") or {}).get("error", "invalid JSON")
             return JSONResponse({"detail": f"malformed JSON body at position {where}: {reason}"}, status_code=400)
-    return JSONResponse({"detail": _clean(raw)}, status_code=422)
+    cleaned = _clean(raw)
+    for e, r in zip(cleaned, raw, strict=True):
+        if e["loc"] == ["body"] and isinstance(r.get("input"), bytes):  # FastAPI did not parse it as JSON
+            e["msg"] = "the body must be a JSON object, sent with Content-Type: application/json"
+    return JSONResponse({"detail": cleaned}, status_code=422)
 
 
 async def on_input_error(request: Request, exc: Exception) -> JSONResponse:

@@ -1,15 +1,14 @@
 """The latest ingested data of a location, for ``GET /forecast/{location}``.
 
-Reads the contract's ``datasets/location={L}/latest.json`` → that version's ``observations.npz``, and
-keeps the last rows in memory, re-checking ``latest.json``'s ETag at most every ``check_seconds``.
+Reads the contract's ``datasets/location={L}/latest.json`` → that version's ``observations.npz`` through
+``rps_core.datasets`` (sha256-verified), keeps it in memory and re-reads ``latest.json`` at most every
+``check_seconds``, loading the version again only when its ETag changed.
 When a location has no usable dataset yet, the pipeline's latest batch forecast
 (``forecasts/location={L}/issued=...json``) is the answer.
 """
 
 from __future__ import annotations
 
-import io
-import json
 import threading
 import time
 from collections.abc import Callable
@@ -17,42 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from botocore.exceptions import ClientError
-from rps_core import storage
+from rps_core import datasets, storage
 from rps_core.errors import DatasetError
 from rps_core.features import HISTORY_HOURS
-from rps_core.schema import VARIABLES, Observations
-
-_NOT_FOUND = ("404", "NoSuchKey", "NotFound")
-
-
-def latest_key(location: str) -> str:
-    return f"datasets/location={location}/latest.json"
-
-
-def observations_key(location: str, latest: dict[str, Any]) -> str:
-    """The version's ``observations.npz`` named by a ``latest.json`` document."""
-    for name in ("observations_key", "key"):
-        if isinstance(latest.get(name), str) and latest[name].endswith(".npz"):
-            return str(latest[name])
-    prefix = latest.get("dataset_prefix") or latest.get("prefix")
-    if isinstance(prefix, str) and prefix:
-        return prefix.rstrip("/") + "/observations.npz"
-    version = latest.get("dataset_version") or latest.get("version")
-    if not isinstance(version, str) or not version:
-        raise DatasetError(f"{latest_key(location)}: names no dataset version")
-    return f"datasets/location={location}/version={version}/observations.npz"
-
-
-def read_observations(location: str, npz: bytes) -> Observations:
-    """The contract's npz: ``time`` as int64 hours since the epoch, one float64 array per variable."""
-    try:
-        with np.load(io.BytesIO(npz), allow_pickle=False) as data:
-            time_ = data["time"].astype(np.int64).astype("datetime64[h]")
-            values = {name: data[name].astype(np.float64) for name in VARIABLES}
-    except (KeyError, ValueError, OSError) as exc:
-        raise DatasetError(f"{location}: unreadable observations.npz: {exc}") from exc
-    return Observations(location, time_, values)
+from rps_core.schema import Observations
 
 
 def usable_tail(obs: Observations, target: str) -> Observations | None:
@@ -96,22 +63,17 @@ class LatestData:
 
     def _load(self, location: str, entry: _Entry | None) -> _Entry:
         next_check = self._clock() + self.check_seconds
-        try:
-            resp = self.client.get_object(Bucket=self.bucket, Key=latest_key(location))
-        except ClientError as exc:
-            if str(exc.response.get("Error", {}).get("Code", "")) in _NOT_FOUND:
-                return _Entry("", None, next_check)
-            raise
-        etag = str(resp.get("ETag", ""))
+        latest, etag = datasets.read_latest(self.bucket, location, self.client)
+        if not latest:
+            return _Entry("", None, next_check)
         if entry and entry.etag == etag:
             return _Entry(etag, entry.observations, next_check)
-        latest = json.loads(resp["Body"].read())
-        if not isinstance(latest, dict):
-            raise DatasetError(f"{latest_key(location)}: expected a JSON object")
-        npz = storage.get_bytes(self.bucket, observations_key(location, latest), client=self.client)
-        if npz is None:
-            raise DatasetError(f"{location}: {observations_key(location, latest)} is missing")
-        return _Entry(etag, read_observations(location, npz), next_check)
+        version = latest.get("version")
+        if not isinstance(version, str) or not version:
+            raise DatasetError(f"{datasets.latest_key(location)} names no version")
+        # load_version checks the sha256: a corrupt version is an error, never a wrong forecast.
+        obs = datasets.load_version(self.bucket, location, version, self.client)
+        return _Entry(etag, obs, next_check)
 
     def batch_forecast(self, location: str) -> dict[str, Any] | None:
         """The newest ``forecasts/location={L}/issued=...json`` (keys sort by issue time), or None."""

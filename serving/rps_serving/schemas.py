@@ -3,7 +3,7 @@
 Observations use the Open-Meteo field names (``time`` + the hourly variables of ``rps_core.schema``).
 A request carries exactly ``HISTORY_HOURS`` of them, the history one prediction needs; the OpenAPI
 schema states it as minItems = maxItems. Values are numbers or null (a missing reading), never NaN or
-Infinity, and within the physical range of their unit; unknown fields are rejected.
+Infinity, and within the quality gate's physical range of their variable; unknown fields are rejected.
 """
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, with_config
 from rps_core.features import HISTORY_HOURS
+from rps_core.quality import PHYSICAL_RANGES
+from rps_core.schema import UNITS, VARIABLES
 from typing_extensions import TypedDict
 
 TIME_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$"
@@ -21,25 +23,19 @@ Time = Annotated[
 ]
 
 
-def _reading(low: float, high: float, unit: str) -> Any:
-    # Generous physical bounds: they reject unit mistakes and keep the features' arithmetic finite.
-    return Annotated[float | None, Field(ge=low, le=high, description=f"{unit}; null when missing")]
+def _reading(name: str) -> Any:
+    bound = PHYSICAL_RANGES[name]
+    # The quality gate's physical ranges: outside them a reading is a fault, and the features stay finite.
+    return Annotated[
+        float | None, Field(ge=bound.low, le=bound.high, description=f"{UNITS[name]}, in {bound}; null when missing")
+    ]
 
 
-class Observation(TypedDict):
-    """One hourly observation. A TypedDict, not a model: validating 169 of them is ~30% faster."""
-
-    __pydantic_config__ = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)  # type: ignore[misc]
-
-    time: Time
-    temperature_2m: _reading(-100, 100, "°C")  # type: ignore[valid-type]
-    relative_humidity_2m: _reading(0, 100, "%")  # type: ignore[valid-type]
-    dew_point_2m: _reading(-100, 100, "°C")  # type: ignore[valid-type]
-    precipitation: _reading(0, 1000, "mm")  # type: ignore[valid-type]
-    pressure_msl: _reading(500, 1200, "hPa")  # type: ignore[valid-type]
-    wind_speed_10m: _reading(0, 2000, "km/h")  # type: ignore[valid-type]
-    wind_direction_10m: _reading(0, 360, "°")  # type: ignore[valid-type]
-
+# One hourly observation: ``time`` and every variable of ``rps_core.schema``, by their API names. A
+# TypedDict, not a model: validating HISTORY_HOURS of them is about 30% faster.
+Observation = with_config(ConfigDict(extra="forbid", strict=True, allow_inf_nan=False))(
+    TypedDict("Observation", {"time": Time, **{name: _reading(name) for name in VARIABLES}})  # type: ignore[misc]
+)
 
 Observations = Annotated[
     list[Observation],

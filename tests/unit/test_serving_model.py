@@ -25,7 +25,6 @@ from rps_core.errors import ModelError
 from rps_core.features import HISTORY_HOURS, build_features, build_target, feature_names
 from rps_core.schema import VARIABLES, Observations, format_times
 from rps_core.training.reference import reference_stats
-
 from rps_serving.app import create_app
 from rps_serving.config import POINTER_KEY, ServingConfig, load_config
 from rps_serving.forecasting import predict
@@ -134,8 +133,11 @@ def request_rows(obs: Observations, end: int | None = None) -> list[dict[str, An
 @pytest.fixture
 def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-        "POWERTOOLS_METRICS_NAMESPACE": "RPS-test", "POWERTOOLS_SERVICE_NAME": "serving",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_METRICS_NAMESPACE": "RPS-test",
+        "POWERTOOLS_SERVICE_NAME": "serving",
     }.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
@@ -181,13 +183,26 @@ class Api:
     def event(self, method: str, path: str, body: str | None, source: str, stage: str | None) -> dict[str, Any]:
         if source == "v1":
             event = copy.deepcopy(reference_event("apiGatewayProxyEvent"))
-            event.update(path=path, resource=path, httpMethod=method, body=body, queryStringParameters=None,
-                         multiValueQueryStringParameters=None, pathParameters=None)
+            event.update(
+                path=path,
+                resource=path,
+                httpMethod=method,
+                body=body,
+                queryStringParameters=None,
+                multiValueQueryStringParameters=None,
+                pathParameters=None,
+            )
+            event["headers"]["Content-Type"] = "application/json"
             ctx = event["requestContext"]
-            ctx.update(httpMethod=method, resourcePath=path, stage=stage or "$default",
-                       path=f"/{stage}{path}" if stage else path)
+            ctx.update(
+                httpMethod=method,
+                resourcePath=path,
+                stage=stage or "$default",
+                path=f"/{stage}{path}" if stage else path,
+            )
             return event
-        event = copy.deepcopy(reference_event("lambdaFunctionUrlEvent" if source == "url" else "apiGatewayProxyV2Event"))
+        name = "lambdaFunctionUrlEvent" if source == "url" else "apiGatewayProxyV2Event"
+        event = copy.deepcopy(reference_event(name))
         raw = f"/{stage}{path}" if stage else path
         event.update(rawPath=raw, rawQueryString="", body=body, isBase64Encoded=False)
         event.pop("queryStringParameters", None)
@@ -196,8 +211,16 @@ class Api:
         event["headers"]["content-type"] = "application/json"
         return event
 
-    def call(self, method: str, path: str, json_body: Any = None, *, body: str | None = None,
-             source: str = "v2", stage: str | None = None) -> Response:
+    def call(
+        self,
+        method: str,
+        path: str,
+        json_body: Any = None,
+        *,
+        body: str | None = None,
+        source: str = "v2",
+        stage: str | None = None,
+    ) -> Response:
         if json_body is not None:
             body = json.dumps(json_body)
         out = self.adapter(self.event(method, path, body, source, stage), None)
@@ -323,8 +346,7 @@ def test_a_broken_new_champion_keeps_the_old_one(s3: Any, trained: Trained) -> N
     publish(s3, trained)
     store.refresh()
     s3.put_object(Bucket=MODEL_BUCKET, Key="models/bad/model.onnx", Body=b"garbage")
-    s3.put_object(Bucket=MODEL_BUCKET, Key=POINTER_KEY,
-                  Body=json.dumps(trained.pointer("2", "bad")).encode())
+    s3.put_object(Bucket=MODEL_BUCKET, Key=POINTER_KEY, Body=json.dumps(trained.pointer("2", "bad")).encode())
     assert store.refresh() is False
     assert store.current is not None and store.current.version == "1"
     assert "still serving 1" in store.status
@@ -349,7 +371,7 @@ def test_reload_under_concurrent_requests_never_fails_a_request(
             while not stop.is_set():
                 resp = api.post("/predict", body)
                 results.append((resp.status, resp.json().get("model_version", resp.text)))
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=worker) for _ in range(4)]
