@@ -52,7 +52,7 @@ class Settings:
     promotion_margin: float = 0.0
     mlflow_tracking_uri: str = ""
     psi_threshold: float = 0.25
-    drift_share_threshold: float = 0.3
+    drift_share_threshold: float = 0.2  # template.yaml DriftShareThreshold: measured on the 2013 data
     realized_mae_threshold: float = 3.0
     state_machine_arn: str = ""
 

@@ -8,6 +8,7 @@ Names and dimensions (template.yaml's alarms and the dashboards use exactly thes
 | ``MaxFeaturePSI`` | None | service | every checked run |
 | ``FeaturePSI`` | None | service, Feature | per compared feature |
 | ``RealizedMAE`` | None (target units) | service, Location | at least MIN_REALIZED_COUNT forecasts joined |
+| ``MaxRealizedMAE`` | None (target units) | service | the worst location's, when any location has one |
 | ``RealizedForecasts`` | Count | service, Location | every checked run |
 | ``RetrainTriggered`` | Count (0/1) | service | every checked run (1 only when this run started one) |
 """
@@ -38,6 +39,10 @@ def emit_metrics(metrics: Metrics, result: MonitorResult) -> None:
     for f in result.summary.counted:
         with single_metric(name="FeaturePSI", unit=MetricUnit.NoUnit, value=f.psi, default_dimensions=dims) as m:
             m.add_dimension(name="Feature", value=f.name)
+    trusted = [r.mae for r in result.realized if r.count >= MIN_REALIZED_COUNT and not math.isnan(r.mae)]
+    if trusted:
+        # One series for the alarm: an alarm needs fixed dimensions, and locations come from a parameter.
+        metrics.add_metric(name="MaxRealizedMAE", unit=MetricUnit.NoUnit, value=max(trusted))
     for r in result.realized:
         with single_metric(
             name="RealizedForecasts", unit=MetricUnit.Count, value=r.count, default_dimensions=dims

@@ -19,7 +19,7 @@ import numpy as np
 from rps_core import storage
 from rps_core.config import Settings, require
 from rps_core.drift.compare import DriftSummary, compare_features
-from rps_core.drift.realized import RealizedError, hour, load_forecasts, realized_error
+from rps_core.drift.realized import RealizedError, format_hour, hour, load_forecasts, realized_error
 from rps_core.drift.report import render_html
 from rps_core.drift.stats import PSI_WARN
 from rps_core.drift.trigger import RetrainDecision, TriggerResult, decide, execution_name, start_retraining
@@ -116,7 +116,7 @@ def _clock_now(s3: Any, bucket: str) -> str | None:
 
 
 def _shift(time: str, hours: int) -> str:
-    return str(hour(time) + np.timedelta64(hours, "h"))[:16]
+    return format_hour(hour(time) + np.timedelta64(hours, "h"))
 
 
 def live_features(
@@ -170,7 +170,7 @@ def run_monitor(
             observations[name] = obs
     if not observations:
         return MonitorResult("no data", champion=champion)
-    data_end = max(str(o.time[-1].astype("datetime64[m]"))[:16] for o in observations.values())
+    data_end = max(format_hour(o.time[-1]) for o in observations.values())
     end = request.now or _clock_now(s3, data_bucket) or data_end
     start = _shift(end, -request.window_hours)
 

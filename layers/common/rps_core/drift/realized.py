@@ -110,6 +110,11 @@ def hour(text: str) -> np.datetime64:
     return np.datetime64(text[:16], "h")
 
 
+def format_hour(value: np.datetime64) -> str:
+    """``YYYY-MM-DDTHH:MM``, the contract's time format."""
+    return str(value.astype("datetime64[m]"))[:16]
+
+
 def _keys(client: Any, bucket: str, prefix: str, start_after: str) -> Iterator[str]:
     paginator = client.get_paginator("list_objects_v2")
     for page in paginator.paginate(Bucket=bucket, Prefix=prefix, StartAfter=start_after):
@@ -124,7 +129,7 @@ def load_forecasts(client: Any, bucket: str, location: str, window_start: str, w
     the window instead of reading the whole history.
     """
     prefix = FORECAST_PREFIX.format(location=location)
-    earliest = str(hour(window_start) - np.timedelta64(MAX_LEAD_HOURS, "h"))[:16]
+    earliest = format_hour(hour(window_start) - np.timedelta64(MAX_LEAD_HOURS, "h"))
     start, end = hour(window_start), hour(window_end)
     found = []
     for key in _keys(client, bucket, prefix, prefix + earliest):
