@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import contextlib
 import json
 import math
 import threading
@@ -178,10 +179,8 @@ def _handler_class(fake: FakeOpenMeteo) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            try:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up (a timeout)
                 self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up (a timeout test): nothing to answer
 
         def _json(self, status: int, value: Any) -> None:
             self._send(status, json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
