@@ -192,7 +192,11 @@ def _match_path(template: str, path: str) -> dict[str, str] | None:
 
 
 class HttpApiServer:
-    """Serves ``routes`` on ``host:port`` (port 0 = a free one), calling ``invoke`` for each request."""
+    """Serves ``routes`` on ``host:port`` (port 0 = a free one), calling ``invoke`` for each request.
+
+    ``invoke(logical_id, event)`` returns the function's result, and raises when the function failed
+    (an exception of ``function_errors``: 502) or could not be invoked (any other exception: 500).
+    """
 
     def __init__(
         self,
@@ -204,12 +208,15 @@ class HttpApiServer:
         max_body_bytes: int = MAX_BODY_BYTES,
         integration_timeout: float = INTEGRATION_TIMEOUT_S,
         max_concurrency: int = 16,
+        function_errors: tuple[type[BaseException], ...] = (Exception,),
     ) -> None:
         self.set_routes(routes)
         self.invoke = invoke
         self.host, self.port = host, port
         self.max_body_bytes = max_body_bytes
         self.integration_timeout = integration_timeout
+        # API Gateway answers 502 when the function failed, 500 when Lambda refused the invocation
+        self.function_errors = function_errors
         self._max_concurrency = max_concurrency
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -280,9 +287,12 @@ class HttpApiServer:
         except concurrent.futures.TimeoutError:
             logger.warning("%s timed out after %.0f s on %s", route.function, self.integration_timeout, route.key)
             return gateway_error(503, "Service Unavailable")
-        except Exception:
+        except self.function_errors:
             logger.warning("%s failed on %s", route.function, route.key, exc_info=True)
             return gateway_error(502, "Internal Server Error")
+        except Exception:
+            logger.warning("%s could not be invoked on %s", route.function, route.key, exc_info=True)
+            return gateway_error(500, "Internal Server Error")
         try:
             return build_response(result)
         except MalformedResponseError as exc:

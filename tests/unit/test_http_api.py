@@ -347,6 +347,18 @@ def test_function_error_is_502() -> None:
     assert (status, json.loads(body)) == (502, {"message": "Internal Server Error"})
 
 
+class FunctionFailed(Exception):
+    pass
+
+
+def test_function_error_is_502_and_a_refused_invocation_500() -> None:
+    with HttpApiServer(ROUTES, Recorder(FunctionFailed("boom")), function_errors=(FunctionFailed,)) as api:
+        assert request(api, "GET", "/health")[0] == 502
+    with HttpApiServer(ROUTES, Recorder(ConnectionError("no Lambda")), function_errors=(FunctionFailed,)) as api:
+        status, _, body = request(api, "GET", "/health")
+    assert (status, json.loads(body)) == (500, {"message": "Internal Server Error"})
+
+
 def test_malformed_response_is_502() -> None:
     with HttpApiServer(ROUTES, Recorder({"statusCode": "nope"})) as api:
         status, _, body = request(api, "GET", "/health")
