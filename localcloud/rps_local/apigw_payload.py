@@ -198,4 +198,5 @@ def _body(result: Mapping[str, Any]) -> bytes:
 
 def gateway_error(status: int, message: str) -> tuple[int, _HeaderList, bytes]:
     """An error API Gateway answers itself, e.g. 404 ``{"message":"Not Found"}``."""
-    return status, [("Content-Type", "application/json")], json.dumps({"message": message}).encode()
+    body = json.dumps({"message": message}, separators=(",", ":")).encode()  # compact, as API Gateway sends it
+    return status, [("Content-Type", "application/json")], body
