@@ -2,9 +2,10 @@
 
 moto stores metrics but neither creates alarms from CloudFormation nor evaluates any, so this module does
 what CloudWatch does, from the same definitions: for each alarm it fetches the last ``EvaluationPeriods``
-periods of its metric statistic (GetMetricData, exact dimensions) and applies "M out of N" with the
-alarm's ``TreatMissingData``. Intrinsics are resolved from the template's Parameters (defaults, or the
-overrides of the deployment), the stack name and the physical ids of the deployed resources.
+periods of its metric statistic (GetMetricData, exact dimensions; or a Metrics Insights query, see
+``alarm_queries``) and applies "M out of N" with the alarm's ``TreatMissingData``. Intrinsics are
+resolved from the template's Parameters (defaults, or the overrides of the deployment), the stack name
+and the physical ids of the deployed resources.
 
 Percentiles: moto cannot compute them (GetMetricData fails on ``pNN``). Off AWS the percentile is
 estimated from one-second buckets (their count, minimum, maximum and mean), which is exact while a second
@@ -15,14 +16,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import numpy as np
 
+from rps_local.alarm_queries import InsightsQuery, parse_query, query_periods
 from rps_local.errors import TemplateError
 from rps_local.template import load_sam_template
 
@@ -35,6 +37,25 @@ COMPARISONS = {
     "LessThanThreshold": ("<", lambda v, t: v < t),
     "LessThanOrEqualToThreshold": ("<=", lambda v, t: v <= t),
 }
+# The properties that decide an alarm's state (actions and tags are not resolved: nothing local uses them).
+EVALUATED = frozenset(
+    {
+        "AlarmName",
+        "AlarmDescription",
+        "Namespace",
+        "MetricName",
+        "Dimensions",
+        "Statistic",
+        "ExtendedStatistic",
+        "Period",
+        "EvaluationPeriods",
+        "DatapointsToAlarm",
+        "Threshold",
+        "ComparisonOperator",
+        "TreatMissingData",
+        "Metrics",
+    }
+)
 _PERCENTILE = re.compile(r"^p(\d{1,2}(\.\d+)?)$")
 _SUB_VAR = re.compile(r"\$\{([^}!][^}]*)\}")
 
@@ -54,9 +75,12 @@ class AlarmDefinition:
     comparison: str
     treat_missing_data: str = "missing"
     description: str = ""
+    query: InsightsQuery | None = None  # a Metrics Insights alarm: the query replaces metric and statistic
 
     @property
     def metric_label(self) -> str:
+        if self.query is not None:
+            return self.query.label
         dims = ",".join(f"{k}={v}" for k, v in self.dimensions)
         return f"{self.namespace}/{self.metric_name}[{dims}] {self.statistic}"
 
@@ -171,15 +195,43 @@ def load_alarm_definitions(
     for logical_id, resource in template["Resources"].items():
         if isinstance(resource, dict) and resource.get("Type") == "AWS::CloudWatch::Alarm":
             try:
-                out.append(_definition(logical_id, _resolve(resource.get("Properties") or {}, ctx)))
+                props = {k: v for k, v in (resource.get("Properties") or {}).items() if k in EVALUATED}
+                out.append(_definition(logical_id, _resolve(props, ctx)))
             except TemplateError as exc:
                 raise TemplateError(f"{path}: alarm {logical_id}: {exc}") from exc
     return out
 
 
+def _insights_definition(logical_id: str, props: Mapping[str, Any]) -> AlarmDefinition:
+    """An alarm whose ``Metrics`` hold one Metrics Insights query (other metric math is not evaluated)."""
+    metrics = props["Metrics"]
+    returned = [m for m in metrics if m.get("ReturnData", True)] if isinstance(metrics, list) else []
+    if (
+        len(metrics) != 1
+        or len(returned) != 1
+        or not str(returned[0].get("Expression", "")).lstrip().upper().startswith("SELECT")
+    ):
+        raise TemplateError("only a single Metrics Insights query (SELECT ...) is evaluated locally in Metrics")
+    try:
+        query = parse_query(returned[0]["Expression"])
+    except ValueError as exc:
+        raise TemplateError(str(exc)) from exc
+    if "Period" not in returned[0]:
+        raise TemplateError("a Metrics Insights query needs a Period")
+    single = {
+        **props,
+        "Namespace": query.namespace,
+        "MetricName": query.metric_name,
+        "Period": returned[0]["Period"],
+        "Statistic": query.function,
+    }
+    single.pop("Metrics")
+    return replace(_definition(logical_id, single), query=query)
+
+
 def _definition(logical_id: str, props: Mapping[str, Any]) -> AlarmDefinition:
     if "Metrics" in props:
-        raise TemplateError("metric-math alarms (Metrics) are not evaluated locally; use MetricName")
+        return _insights_definition(logical_id, props)
     missing = [
         k
         for k in ("MetricName", "Namespace", "Period", "EvaluationPeriods", "Threshold", "ComparisonOperator")
@@ -250,32 +302,45 @@ def on_aws(client: Any) -> bool:
     return host.endswith(".amazonaws.com") or host.endswith(".amazonaws.com.cn")
 
 
-def _period_values(client: Any, d: AlarmDefinition, now: datetime, estimate: bool) -> list[float | None]:
-    """The statistic of each of the last ``evaluation_periods`` periods ending at ``now``, oldest first."""
-    end = now.replace(microsecond=0)
-    starts = [end - timedelta(seconds=d.period * k) for k in range(d.evaluation_periods, 0, -1)]
-    match = _PERCENTILE.match(d.statistic)
-    if match and estimate:
-        return _estimated_percentiles(client, d, starts, end, float(match.group(1)))
-    series = _series(client, [_query(d, d.statistic, d.period, "m")], starts[0], end)["m"]
-    return [series.get(int(s.timestamp())) for s in starts]
-
-
-def _estimated_percentiles(
-    client: Any, d: AlarmDefinition, starts: list[datetime], end: datetime, q: float
-) -> list[float | None]:
-    stats = ("SampleCount", "Minimum", "Maximum", "Average")
-    series = _series(client, [_query(d, s, 1, s.lower()) for s in stats], starts[0], end)
-    counts, mins, maxs, means = (series[s.lower()] for s in stats)
-    out: list[float | None] = []
-    for s in starts:
-        lo, hi = int(s.timestamp()), int(s.timestamp()) + d.period
-        samples: list[float] = []
-        for t, c in counts.items():
-            if lo <= t < hi and c > 0:
-                samples.extend(_bucket_samples(int(c), mins[t], maxs[t], means[t]))
-        out.append(float(np.percentile(samples, q)) if samples else None)
+def _by_period(series: Mapping[int, float], first: int, period: int, count: int) -> list[float | None]:
+    """Place datapoints (keyed by their period start) in the ``count`` periods from ``first``."""
+    out: list[float | None] = [None] * count
+    for t, value in series.items():
+        i = (t - first) // period
+        if 0 <= i < count:
+            out[i] = value
     return out
+
+
+def _period_values(client: Any, d: AlarmDefinition, now: datetime, estimate: bool) -> list[float | None]:
+    """The statistic of the last ``evaluation_periods`` periods up to ``now``, oldest first.
+
+    Periods are aligned to multiples of the period, as CloudWatch aligns them; the newest is the one
+    that holds ``now`` (possibly still filling, which is what a look at the current state wants).
+    """
+    end = (int(now.timestamp()) // d.period + 1) * d.period
+    first = end - d.period * d.evaluation_periods
+    start_time, end_time = datetime.fromtimestamp(first, UTC), datetime.fromtimestamp(end, UTC)
+    if d.query is not None:
+        series = query_periods(client, d.query, d.period, start_time, end_time)
+    elif (match := _PERCENTILE.match(d.statistic)) and estimate:
+        return _estimated_percentiles(client, d, first, end, float(match.group(1)))
+    else:
+        series = _series(client, [_query(d, d.statistic, d.period, "m")], start_time, end_time)["m"]
+    return _by_period(series, first, d.period, d.evaluation_periods)
+
+
+def _estimated_percentiles(client: Any, d: AlarmDefinition, first: int, end: int, q: float) -> list[float | None]:
+    stats = ("SampleCount", "Minimum", "Maximum", "Average")
+    queries = [_query(d, s, 1, s.lower()) for s in stats]
+    series = _series(client, queries, datetime.fromtimestamp(first, UTC), datetime.fromtimestamp(end, UTC))
+    counts, mins, maxs, means = (series[s.lower()] for s in stats)
+    samples: list[list[float]] = [[] for _ in range(d.evaluation_periods)]
+    for t, c in counts.items():
+        i = (t - first) // d.period
+        if 0 <= i < d.evaluation_periods and c > 0:
+            samples[i].extend(_bucket_samples(int(c), mins[t], maxs[t], means[t]))
+    return [float(np.percentile(s, q)) if s else None for s in samples]
 
 
 def _bucket_samples(count: int, low: float, high: float, mean: float) -> list[float]:
