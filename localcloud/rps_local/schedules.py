@@ -127,6 +127,8 @@ def rules_from_template(
         props = resource.get("Properties") or {}
         if resource.get("Type") in ("AWS::Serverless::Function", "AWS::Serverless::StateMachine"):
             for event_name, event in (props.get("Events") or {}).items():
+                if isinstance(event, Mapping) and event.get("Type") == "ScheduleV2":
+                    _not_fired(f"{logical_id}.Events.{event_name}")
                 if isinstance(event, Mapping) and event.get("Type") == "Schedule":
                     event_props = event.get("Properties") or {}
                     found.append(
@@ -153,7 +155,14 @@ def rules_from_template(
                         input=_input(target.get("Input"), logical_id),
                     )
                 )
+        elif resource.get("Type") == "AWS::Scheduler::Schedule":
+            _not_fired(logical_id)
     return found
+
+
+def _not_fired(where: str) -> None:
+    # EventBridge Scheduler (SAM's ScheduleV2) is not emulated: say so rather than stay silent
+    logger.warning("%s: EventBridge Scheduler schedules are not fired by the local cloud; use Type: Schedule", where)
 
 
 def _resolve(value: Any, template: Mapping[str, Any], parameters: Mapping[str, str] | None, where: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 import uuid
@@ -263,6 +264,19 @@ def test_input_state_and_name_are_read() -> None:
 def test_schedules_that_cannot_run_are_named(template: dict[str, Any], problem: str) -> None:
     with pytest.raises(ScheduleError, match=problem):
         rules_from_template(template)
+
+
+def test_scheduler_schedules_are_reported_as_not_fired(caplog: pytest.LogCaptureFixture) -> None:
+    template = fn_with_schedule({"Schedule": "rate(1 day)"})
+    template["Resources"]["Fn"]["Properties"]["Events"]["V2"] = {
+        "Type": "ScheduleV2",
+        "Properties": {"ScheduleExpression": "rate(1 day)"},
+    }
+    template["Resources"]["Explicit"] = {"Type": "AWS::Scheduler::Schedule", "Properties": {}}
+    with caplog.at_level(logging.WARNING, logger="rps_local.schedules"):
+        assert [r.event_name for r in rules_from_template(template)] == ["Tick"]
+    assert "Fn.Events.V2: EventBridge Scheduler schedules are not fired" in caplog.text
+    assert "Explicit: EventBridge Scheduler" in caplog.text
 
 
 # ---------------------------------------------------------------- events
