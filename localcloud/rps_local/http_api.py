@@ -183,7 +183,7 @@ def _match_path(template: str, path: str) -> dict[str, str] | None:
             if not given[i]:
                 return None
             params[part[1:-1]] = unquote(given[i])
-        elif part != given[i]:
+        elif part != unquote(given[i]):
             return None
     return params if len(given) == len(wanted) else None
 
@@ -275,7 +275,8 @@ class HttpApiServer:
 
     def handle(self, request: RequestData) -> tuple[int, list[tuple[str, str]], bytes]:
         """One request → (status, headers, body). Called from the request thread."""
-        found = match_route(self._routes, request.method, unquote(urlsplit(request.raw_path).path))
+        # matched on the raw path: an encoded '/' (%2F) stays inside its path parameter
+        found = match_route(self._routes, request.method, urlsplit(request.raw_path).path)
         if found is None:
             return gateway_error(404, "Not Found")
         route, params = found
