@@ -1,0 +1,104 @@
+"""tools/check_sizes.py on made-up `sam build` outputs: a function plus its layers against 250 MiB unzipped.
+
+Large files are sparse (truncate), so a 200 MiB layer costs no disk and no time.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tools"))
+
+import check_sizes  # noqa: E402
+
+MIB = 1024 * 1024
+
+BUILT_TEMPLATE = """\
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function:
+    Runtime: python3.12
+    Layers:
+      - !Ref CoreLayer
+Resources:
+  CoreLayer:
+    Type: AWS::Serverless::LayerVersion
+    Properties: {ContentUri: CoreLayer}
+  SmallFunction:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: SmallFunction, Handler: app.lambda_handler}
+  BigFunction:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: BigFunction, Handler: app.lambda_handler}
+  NoLayerFunction:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: NoLayerFunction, Handler: app.lambda_handler, Layers: []}
+"""
+
+
+def _file(path: Path, size: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as f:
+        f.truncate(size)
+
+
+@pytest.fixture
+def build(tmp_path: Path) -> Path:
+    (tmp_path / "template.yaml").write_text(BUILT_TEMPLATE)
+    _file(tmp_path / "CoreLayer" / "python" / "numpy" / "lib.so", 60 * MIB)
+    _file(tmp_path / "SmallFunction" / "app.py", 1000)
+    _file(tmp_path / "BigFunction" / "sklearn" / "big.so", 200 * MIB)
+    _file(tmp_path / "NoLayerFunction" / "pkg" / "big.so", 240 * MIB)
+    return tmp_path
+
+
+def test_a_function_is_measured_with_the_layers_it_uses(build: Path) -> None:
+    sizes, problems = check_sizes.measure(build)
+    by_name = {s.name: s for s in sizes}
+    assert problems == []
+    assert by_name["SmallFunction"].layer_bytes == {"CoreLayer": 60 * MIB}
+    assert by_name["SmallFunction"].total_bytes == 60 * MIB + 1000
+    # GIVEN 200 MiB of code + the 60 MiB layer / THEN over the limit, though each part alone fits
+    assert by_name["BigFunction"].total_bytes == 260 * MIB and not by_name["BigFunction"].ok
+    # GIVEN an explicit empty Layers list / THEN the global layer is not counted
+    assert by_name["NoLayerFunction"].layer_bytes == {} and by_name["NoLayerFunction"].ok
+
+
+def test_the_command_fails_and_names_the_function_over_budget(build: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_sizes.main([str(build)]) == 1
+    out, err = capsys.readouterr()
+    assert "BigFunction" in err and "OVER" in out
+    assert "SmallFunction" not in err
+
+
+def test_the_command_passes_when_every_function_fits(build: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    os.truncate(build / "BigFunction" / "sklearn" / "big.so", 150 * MIB)
+    assert check_sizes.main([str(build), "--markdown"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].startswith("| function |")
+    assert "| BigFunction | 150.0 | 60.0 | 210.0 | 84% | ok |" in out
+
+
+def test_a_function_that_sam_did_not_build_is_a_failure(build: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # sam build only says "Skipping copy operation since source ... does not exist" for a missing CodeUri
+    os.truncate(build / "BigFunction" / "sklearn" / "big.so", 1)
+    (build / "SmallFunction" / "app.py").unlink()
+    (build / "SmallFunction").rmdir()
+    assert check_sizes.main([str(build)]) == 1
+    assert "SmallFunction: no built code" in capsys.readouterr().err
+
+
+def test_no_build_directory_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert check_sizes.main([str(tmp_path / "missing")]) == 1
+    assert "run `sam build`" in capsys.readouterr().err
+
+
+def test_symlinks_are_not_followed(build: Path) -> None:
+    (build / "SmallFunction" / "link.so").symlink_to(build / "BigFunction" / "sklearn" / "big.so")
+    small = {s.name: s for s in check_sizes.measure(build)[0]}["SmallFunction"]
+    assert small.code_bytes < MIB
