@@ -1,0 +1,123 @@
+"""The drift handler in-process on moto: sample events, the EMF metrics it prints, and the template's
+alarms evaluated over those metrics (names and dimensions must agree end to end)."""
+
+import importlib.util
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+from rps_core import storage
+from rps_local.alarms import evaluate_alarms
+from rps_local.emf import publish_emf_lines
+
+from tests.unit.test_drift_compare import season
+from tests.unit.test_drift_monitor import ENV, put_champion, put_dataset, shifted
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load_event(name: str) -> dict:
+    return json.loads((ROOT / "events" / name).read_text())
+
+
+class Context:
+    function_name = "rps-DriftFunction"
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:rps-DriftFunction"
+    memory_limit_in_mb = 1024
+    aws_request_id = "req-1"
+    log_group_name = "/aws/lambda/rps-DriftFunction"
+    log_stream_name = "stream"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+@pytest.fixture
+def app():
+    spec = importlib.util.spec_from_file_location("drift_app", ROOT / "functions" / "drift" / "app.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    for key, value in {**ENV, "POWERTOOLS_METRICS_NAMESPACE": "RPS"}.items():
+        monkeypatch.setenv(key, value)
+    storage.s3_client.cache_clear()
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        for bucket in (ENV["DATA_BUCKET"], ENV["MODEL_BUCKET"]):
+            s3.create_bucket(Bucket=bucket)
+        sfn = boto3.client("stepfunctions", region_name="us-east-1")
+        arn = sfn.create_state_machine(
+            name="rps-pipeline",
+            definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+            roleArn="arn:aws:iam::123456789012:role/rps",
+        )["stateMachineArn"]
+        monkeypatch.setenv("STATE_MACHINE_ARN", arn)
+        yield s3, sfn, arn
+    storage.s3_client.cache_clear()
+
+
+def value(record: dict, name: str) -> float:
+    """A metric's value in an EMF record (Powertools writes a list when it holds several)."""
+    v = record[name]
+    return v[0] if isinstance(v, list) else v
+
+
+def emf_metrics(stdout: str) -> dict[str, list[dict]]:
+    """{metric name: [the records (dimension values included) that carry it]}."""
+    found: dict[str, list[dict]] = {}
+    for line in stdout.splitlines():
+        if line.startswith("{") and '"_aws"' in line:
+            record = json.loads(line)
+            for directive in record["_aws"]["CloudWatchMetrics"]:
+                for metric in directive["Metrics"]:
+                    found.setdefault(metric["Name"], []).append(record)
+    return found
+
+
+def test_a_season_change_emits_drift_metrics_starts_retraining_and_raises_the_alarm(aws, app, capsys):
+    s3, _, arn = aws
+    # GIVEN a winter champion and 40 days of summer up to the event's "now"
+    put_champion(s3, season(0.0, 3.0, 70.0, seed=1))
+    put_dataset(s3, shifted(season(24.0, 8.0, 45.0, hours=24 * 40, seed=3), "2013-11-18T01"))
+    # WHEN the drift function runs with the sample event
+    output = app.lambda_handler(load_event("drift_now.json"), Context())
+    # THEN it reports, retrains once, and prints the metrics the alarms read
+    assert output["status"] == "checked" and output["retrain"] is True
+    assert output["trigger"]["status"] == "started" and output["trigger"]["execution_name"] == "drift-20131228T0000"
+    assert output["report_key"] == "drift/window_end=2013-12-28T00:00/report.html"
+    assert "features" not in output["drift"]  # the Lambda result stays small; the report has them all
+    stdout = capsys.readouterr().out
+    metrics = emf_metrics(stdout)
+    assert metrics["DriftedFeatureShare"][0]["service"] == "drift"
+    assert value(metrics["DriftedFeatureShare"][0], "DriftedFeatureShare") > 0.2
+    assert value(metrics["RetrainTriggered"][0], "RetrainTriggered") == 1
+    psi = {r["Feature"]: value(r, "FeaturePSI") for r in metrics["FeaturePSI"]}
+    assert psi["temperature_2m"] > 0.25 and "doy_sin" not in psi
+    assert [r["Location"] for r in metrics["RealizedForecasts"]] == ["JFK"]
+    # AND the template's drift alarm, evaluated over those metrics, is in ALARM
+    cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
+    assert publish_emf_lines(stdout, cloudwatch) > 0
+    states = evaluate_alarms(
+        ROOT / "template.yaml",
+        cloudwatch,
+        datetime.now(UTC),
+        resources={"PipelineStateMachine": arn},
+        estimate_percentiles=True,
+    )
+    by_id = {s.definition.logical_id: s.state for s in states}
+    assert by_id["DriftShareAlarm"] == "ALARM"
+    assert by_id["RealizedMaeAlarm"] == "OK"  # no forecasts yet: no MaxRealizedMAE, not breaching
+
+
+def test_the_scheduled_event_before_any_champion_does_nothing(aws, app, capsys):
+    output = app.lambda_handler(load_event("drift.json"), Context())
+    assert output["status"] == "no champion" and output["trigger"] is None
+    assert "DriftedFeatureShare" not in emf_metrics(capsys.readouterr().out)
