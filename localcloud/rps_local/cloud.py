@@ -122,15 +122,16 @@ class LocalCloud:
         mlflow_port = free_port(self.host) if mlflow_bin else 0
         if mlflow_bin:
             self.parameter_overrides.setdefault("MlflowTrackingUri", f"http://127.0.0.1:{mlflow_port}")
-        prepared = prepare(self.template_path, self.parameter_overrides)  # bad input fails before anything runs
         self.state_dir.mkdir(parents=True, exist_ok=True)
         try:
+            if mlflow_bin:  # the slowest part starts first; it needs the S3 endpoint only when artifacts come
+                self._mlflow = MlflowServer(mlflow_bin, self.state_dir, mlflow_port, self.aws_endpoint_url)
+                self._mlflow.start()
+            prepared = prepare(self.template_path, self.parameter_overrides)  # bad input: nothing deployed
             self._start_moto()
             self.client = CloudClient(self.aws_endpoint_url, self.stack_name)
             if mlflow_bin:
                 self.client.client("s3").create_bucket(Bucket=ARTIFACT_BUCKET)
-                self._mlflow = MlflowServer(mlflow_bin, self.state_dir, mlflow_port, self.aws_endpoint_url)
-                self._mlflow.start()  # it starts while the stack deploys
             self._deploy(prepared)
             self._start_http_api(prepared)
             self._start_schedules(prepared)
@@ -252,9 +253,11 @@ class LocalCloud:
         from moto.server import ThreadedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access-log line per AWS call otherwise
-        # moto's CloudFormation skips the HTTP API (AWS::ApiGatewayV2::*), which the local HTTP API serves
-        logging.getLogger("moto.cloudformation.parsing").setLevel(logging.ERROR)
-        warnings.filterwarnings("ignore", message="Tried to parse AWS::ApiGatewayV2", category=UserWarning)
+        # moto's CloudFormation skips what it cannot create (the HTTP API, which the local one serves; bucket
+        # policies, which moto does not enforce), and its interpreter logs every caught task error
+        logging.getLogger("moto").addFilter(lambda record: not record.getMessage().startswith("No Moto CloudF"))
+        logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
+        warnings.filterwarnings("ignore", message="Tried to parse AWS::", category=UserWarning)
         problems = moto_hooks.check_internals()
         if problems:
             raise LocalCloudError("moto's internals differ from those the local cloud hooks: " + "; ".join(problems))

@@ -6,7 +6,8 @@ The hooks:
   worker runtime and writes the output to the function's CloudWatch Logs group;
 - ``StateMachine`` CloudFormation create/update/delete: moto's version writes to the store that the Step
   Functions API does not read when execution is on, and ignores DefinitionSubstitutions;
-- ``LambdaFunction.create_from_cloudformation_json``: moto drops the function's Layers;
+- ``LambdaFunction`` CloudFormation create/update: moto drops the function's Layers, and fails on a
+  ``Ref`` to a layer (it resolves to moto's object, not the ARN);
 - the Step Functions execution switch, and the port its interpreter calls Lambda on (``MOTO_PORT``).
 """
 
@@ -91,10 +92,12 @@ def install(invoker: Invoker) -> None:
     if not _originals:
         _originals["invoke"] = LambdaFunction.__dict__["_invoke_lambda"]
         _originals["fn_create"] = LambdaFunction.__dict__["create_from_cloudformation_json"]
+        _originals["fn_update"] = LambdaFunction.__dict__["update_from_cloudformation_json"]
         for name in ("create", "update", "delete"):
             _originals[f"sm_{name}"] = StateMachine.__dict__[f"{name}_from_cloudformation_json"]
     LambdaFunction._invoke_lambda = invoke_lambda  # type: ignore[method-assign]
     LambdaFunction.create_from_cloudformation_json = classmethod(_create_function)  # type: ignore[assignment]
+    LambdaFunction.update_from_cloudformation_json = classmethod(_update_function)  # type: ignore[assignment]
     StateMachine.create_from_cloudformation_json = classmethod(_create_state_machine)  # type: ignore[assignment]
     StateMachine.update_from_cloudformation_json = classmethod(_update_state_machine)  # type: ignore[assignment]
     StateMachine.delete_from_cloudformation_json = classmethod(_delete_state_machine)  # type: ignore[assignment]
@@ -105,6 +108,7 @@ def uninstall() -> None:
         return
     LambdaFunction._invoke_lambda = _originals["invoke"]  # type: ignore[method-assign]
     LambdaFunction.create_from_cloudformation_json = _originals["fn_create"]  # type: ignore[method-assign]
+    LambdaFunction.update_from_cloudformation_json = _originals["fn_update"]  # type: ignore[method-assign]
     for name in ("create", "update", "delete"):
         setattr(StateMachine, f"{name}_from_cloudformation_json", _originals[f"sm_{name}"])
     _originals.clear()
@@ -159,6 +163,14 @@ def _event_of(event: Any) -> Any:
     return {} if event is None else event
 
 
+def _layer_arns(cloudformation_json: dict[str, Any]) -> list[str]:
+    # a Ref to a LayerVersion resolves to moto's object (it has no physical_resource_id): use its ARN
+    props = cloudformation_json.get("Properties", {})
+    if props.get("Layers"):
+        props["Layers"] = [getattr(layer, "arn", layer) for layer in props["Layers"]]
+    return props.get("Layers") or []
+
+
 def _create_function(
     cls: type[LambdaFunction],
     resource_name: str,
@@ -167,12 +179,25 @@ def _create_function(
     region_name: str,
     **kwargs: Any,
 ) -> LambdaFunction:
-    layers = cloudformation_json.get("Properties", {}).get("Layers")
+    layers = _layer_arns(cloudformation_json)
     fn = _originals["fn_create"].__func__(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
     if layers:
-        # a Ref to a LayerVersion resolves to moto's object (it has no physical_resource_id): take its ARN
-        fn.layers = fn._get_layers_data([getattr(layer, "arn", layer) for layer in layers])
+        fn.layers = fn._get_layers_data(layers)  # moto's create leaves Layers out
     return fn
+
+
+def _update_function(
+    cls: type[LambdaFunction],
+    original_resource: LambdaFunction,
+    new_resource_name: str,
+    cloudformation_json: dict[str, Any],
+    account_id: str,
+    region_name: str,
+) -> LambdaFunction:
+    _layer_arns(cloudformation_json)
+    return _originals["fn_update"].__func__(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    )
 
 
 def _definition(props: dict[str, Any]) -> str:
@@ -239,6 +264,12 @@ def check_internals() -> list[str]:
         target = original.__func__ if original else owner.create_from_cloudformation_json.__func__
         if list(inspect.signature(target).parameters) != expected:
             problems.append(f"{owner.__name__}.create_from_cloudformation_json signature changed")
+    update = ["cls", "original_resource", "new_resource_name", "cloudformation_json", "account_id", "region_name"]
+    for owner in (LambdaFunction, StateMachine):
+        original = _originals.get("fn_update" if owner is LambdaFunction else "sm_update")
+        target = original.__func__ if original else owner.update_from_cloudformation_json.__func__
+        if list(inspect.signature(target).parameters) != update:
+            problems.append(f"{owner.__name__}.update_from_cloudformation_json signature changed")
     for name in ("_get_layers_data", "function_arn", "logs_group_name", "environment_vars", "memory_size"):
         if name not in inspect.getsource(LambdaFunction):
             problems.append(f"LambdaFunction.{name} is gone")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 import threading
@@ -39,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
         mlflow=not args.no_mlflow,
         schedules=not args.no_schedules,
     )
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     print("starting the local cloud...", flush=True)

@@ -1,0 +1,37 @@
+"""The local cloud as pytest fixtures: each starts ``rps up`` in its own process on free ports, in a
+temporary state directory, once per session (the cloud keeps moto's state away from ``mock_aws`` tests).
+
+- ``toy_cloud``: tests/integration/fixtures/toy (toy handlers, a layer, a small state machine), no MLflow;
+- ``rps_cloud``: the project's template.yaml, with the MLflow server.
+
+Both are ``rps_local.process.CloudProcess``: ``.endpoints`` (the endpoints.json keys), ``.client`` (a
+``CloudClient``: ``invoke(logical_id, event)``, ``start_execution``, ``wait_execution``, ``client("s3")``...),
+``.rps(*args)`` (run the CLI against it). Modules that use them set
+``pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("cloud")]`` so that one xdist worker
+owns the clouds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from rps_local.process import CloudProcess
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+TOY_DIR = Path(__file__).resolve().parent / "fixtures" / "toy"
+
+
+@pytest.fixture(scope="session")
+def toy_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudProcess]:
+    cloud = CloudProcess(TOY_DIR, tmp_path_factory.mktemp("toy-cloud"), "--no-mlflow")
+    with cloud.start(timeout_s=120):
+        yield cloud
+
+
+@pytest.fixture(scope="session")
+def rps_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudProcess]:
+    cloud = CloudProcess(PROJECT_DIR, tmp_path_factory.mktemp("rps-cloud"))
+    with cloud.start(timeout_s=180):
+        yield cloud
