@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from moto import mock_aws
 from rps_core import storage
 from rps_core.config import Location, load_settings
-from rps_core.errors import InvalidEventError, PayloadError, SourceError
+from rps_core.errors import ConfigurationError, InvalidEventError, PayloadError, SourceError
 from rps_core.schema import UNITS, observations_from_payload
 from rps_core.sources import (
     CLOCK_KEY,
@@ -176,6 +176,12 @@ def test_explicit_now_moves_the_clock_and_an_old_now_replays_without_moving_it(s
         utc("2013-10-19T00:00"), utc("2013-10-20T00:00")
     )
     assert read_clock(BUCKET, s3).now == utc("2013-10-22T00:00")
+
+
+def test_a_damaged_clock_is_a_named_error_not_a_guess(s3):
+    s3.put_object(Bucket=BUCKET, Key=CLOCK_KEY, Body=b'{"now": "soon"}')
+    with pytest.raises(ConfigurationError, match=r"clock/state\.json is unreadable"):
+        advance_clock(BUCKET, SETTINGS, client=s3)
 
 
 def test_live_clock_uses_the_current_hour(s3):

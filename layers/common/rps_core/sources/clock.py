@@ -18,7 +18,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from rps_core.config import Settings
-from rps_core.errors import ConflictError
+from rps_core.errors import ConfigurationError, ConflictError
 from rps_core.sources.base import Window, floor_hour, format_time
 from rps_core.storage import s3_client
 
@@ -45,13 +45,19 @@ def read_clock(bucket: str, client: Any = None) -> ClockState | None:
         if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
             return None
         raise
-    state = json.loads(resp["Body"].read())
-    start = state.get("window_start")
-    return ClockState(
-        now=datetime.strptime(state["now"], "%Y-%m-%dT%H:%M").replace(tzinfo=UTC),
-        window_start=None if start is None else datetime.strptime(start, "%Y-%m-%dT%H:%M").replace(tzinfo=UTC),
-        etag=str(resp.get("ETag", "")),
-    )
+    try:
+        state = json.loads(resp["Body"].read())
+        start = state.get("window_start")
+        return ClockState(
+            now=datetime.strptime(state["now"], "%Y-%m-%dT%H:%M").replace(tzinfo=UTC),
+            window_start=None if start is None else datetime.strptime(start, "%Y-%m-%dT%H:%M").replace(tzinfo=UTC),
+            etag=str(resp.get("ETag", "")),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        # Never guess a window from a damaged clock: a wrong one would skip or repeat data silently.
+        raise ConfigurationError(
+            f"s3://{bucket}/{CLOCK_KEY} is unreadable ({exc}); fix it or delete it to backfill again"
+        ) from exc
 
 
 def _next_end(settings: Settings, state: ClockState | None, requested: datetime | None) -> datetime:
