@@ -28,7 +28,14 @@ from rps_local.alarm_queries import InsightsQuery, parse_query, query_periods
 from rps_local.errors import TemplateError
 from rps_local.template import load_sam_template
 
-__all__ = ["AlarmDefinition", "AlarmState", "evaluate", "evaluate_alarms", "load_alarm_definitions"]
+__all__ = [
+    "AlarmDefinition",
+    "AlarmState",
+    "UnresolvedReferenceError",
+    "evaluate",
+    "evaluate_alarms",
+    "load_alarm_definitions",
+]
 
 OK, ALARM, INSUFFICIENT_DATA = "OK", "ALARM", "INSUFFICIENT_DATA"
 COMPARISONS = {
@@ -92,8 +99,12 @@ class AlarmState:
     name: str
     state: str
     reason: str
-    definition: AlarmDefinition
+    definition: AlarmDefinition | None  # None: the alarm could not be resolved (see ``reason``)
     values: tuple[float | None, ...] = field(default_factory=tuple)
+
+    @property
+    def logical_id(self) -> str:
+        return self.definition.logical_id if self.definition else self.name
 
     def to_dict(self) -> dict[str, Any]:
         d = self.definition
@@ -101,14 +112,18 @@ class AlarmState:
             "name": self.name,
             "state": self.state,
             "reason": self.reason,
-            "metric": d.metric_label,
-            "threshold": d.threshold,
-            "comparison": d.comparison,
+            "metric": d.metric_label if d else None,
+            "threshold": d.threshold if d else None,
+            "comparison": d.comparison if d else None,
             "values": list(self.values),
         }
 
 
 # ---------------------------------------------------------------- intrinsics
+
+
+class UnresolvedReferenceError(TemplateError):
+    """An alarm refers to a resource whose physical id is unknown (e.g. the stack is not deployed)."""
 
 
 @dataclass(frozen=True)
@@ -124,13 +139,15 @@ class _Context:
             return self.parameters[name]
         if name in self.resources:
             return self.resources[name]
-        raise TemplateError(f"cannot resolve !Ref {name}: not a parameter, and no physical id was given for it")
+        raise UnresolvedReferenceError(
+            f"cannot resolve !Ref {name}: not a parameter, and no physical id was given for it"
+        )
 
     def get_att(self, name: str, attribute: str) -> Any:
         key = f"{name}.{attribute}"
         if key in self.resources:
             return self.resources[key]
-        raise TemplateError(f"cannot resolve !GetAtt {key}: no value was given for it")
+        raise UnresolvedReferenceError(f"cannot resolve !GetAtt {key}: no value was given for it")
 
 
 def _resolve(value: Any, ctx: _Context) -> Any:
@@ -165,20 +182,15 @@ def _sub_var(name: str, variables: Mapping[str, Any], ctx: _Context) -> Any:
 # ---------------------------------------------------------------- definitions
 
 
-def load_alarm_definitions(
-    template_path: str | Path,
-    parameters: Mapping[str, str] | None = None,
-    resources: Mapping[str, str] | None = None,
-    stack_name: str = "rps",
-    region: str = "us-east-1",
-    account_id: str = "123456789012",
-) -> list[AlarmDefinition]:
-    """The template's alarms with intrinsics resolved.
-
-    ``parameters`` override the Parameters' defaults; ``resources`` maps logical ids (and
-    ``Logical.Attribute``) to deployed values, e.g. ``{"PipelineStateMachine": "arn:..."}``.
-    """
-    path = Path(template_path)
+def _alarm_definitions(
+    path: Path,
+    parameters: Mapping[str, str] | None,
+    resources: Mapping[str, str] | None,
+    stack_name: str,
+    region: str,
+    account_id: str,
+) -> list[tuple[str, AlarmDefinition | UnresolvedReferenceError]]:
+    """Each alarm's definition, or the reference that kept it from resolving; other errors raise."""
     template = load_sam_template(path)
     declared = template.get("Parameters") or {}
     values = {name: (spec or {}).get("Default") for name, spec in declared.items()}
@@ -191,15 +203,38 @@ def load_alarm_definitions(
         "AWS::URLSuffix": "amazonaws.com",
     }
     ctx = _Context(values, dict(resources or {}), pseudo)
-    out = []
+    out: list[tuple[str, AlarmDefinition | UnresolvedReferenceError]] = []
     for logical_id, resource in template["Resources"].items():
-        if isinstance(resource, dict) and resource.get("Type") == "AWS::CloudWatch::Alarm":
-            try:
-                props = {k: v for k, v in (resource.get("Properties") or {}).items() if k in EVALUATED}
-                out.append(_definition(logical_id, _resolve(props, ctx)))
-            except TemplateError as exc:
-                raise TemplateError(f"{path}: alarm {logical_id}: {exc}") from exc
+        if not (isinstance(resource, dict) and resource.get("Type") == "AWS::CloudWatch::Alarm"):
+            continue
+        props = {k: v for k, v in (resource.get("Properties") or {}).items() if k in EVALUATED}
+        try:
+            out.append((logical_id, _definition(logical_id, _resolve(props, ctx))))
+        except UnresolvedReferenceError as exc:
+            out.append((logical_id, UnresolvedReferenceError(f"{path}: alarm {logical_id}: {exc}")))
+        except TemplateError as exc:
+            raise TemplateError(f"{path}: alarm {logical_id}: {exc}") from exc
     return out
+
+
+def load_alarm_definitions(
+    template_path: str | Path,
+    parameters: Mapping[str, str] | None = None,
+    resources: Mapping[str, str] | None = None,
+    stack_name: str = "rps",
+    region: str = "us-east-1",
+    account_id: str = "123456789012",
+) -> list[AlarmDefinition]:
+    """The template's alarms with intrinsics resolved; raises TemplateError naming the alarm.
+
+    ``parameters`` override the Parameters' defaults; ``resources`` maps logical ids (and
+    ``Logical.Attribute``) to deployed values, e.g. ``{"PipelineStateMachine": "arn:..."}``.
+    """
+    found = _alarm_definitions(Path(template_path), parameters, resources, stack_name, region, account_id)
+    for _, item in found:
+        if isinstance(item, UnresolvedReferenceError):
+            raise item
+    return [item for _, item in found if isinstance(item, AlarmDefinition)]
 
 
 def _insights_definition(logical_id: str, props: Mapping[str, Any]) -> AlarmDefinition:
@@ -387,11 +422,17 @@ def evaluate_alarms(
 ) -> list[AlarmState]:
     """Each alarm of the template with its state computed from the metrics ``cloudwatch_client`` holds.
 
-    ``estimate_percentiles`` (default: when the client does not talk to AWS) computes pNN statistics here.
+    An alarm that names a resource missing from ``resources`` (not deployed yet) is INSUFFICIENT_DATA with
+    the reason. ``estimate_percentiles`` (default: when the client does not talk to AWS) computes pNN here.
     """
     now = (now or datetime.now(UTC)).astimezone(UTC)
     estimate = not on_aws(cloudwatch_client) if estimate_percentiles is None else estimate_percentiles
-    return [
-        evaluate(d, _period_values(cloudwatch_client, d, now, estimate))
-        for d in load_alarm_definitions(template_path, parameters, resources, stack_name)
-    ]
+    states = []
+    for logical_id, item in _alarm_definitions(
+        Path(template_path), parameters, resources, stack_name, "us-east-1", "123456789012"
+    ):
+        if isinstance(item, UnresolvedReferenceError):
+            states.append(AlarmState(logical_id, INSUFFICIENT_DATA, str(item).split(": ", 2)[-1], None))
+        else:
+            states.append(evaluate(item, _period_values(cloudwatch_client, item, now, estimate)))
+    return states

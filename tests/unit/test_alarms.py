@@ -42,7 +42,7 @@ def put(cw, name: str, value: float, when: datetime, **dims: str) -> None:
 
 def states(cw, **kwargs) -> dict[str, str]:
     found = evaluate_alarms(TEMPLATE, cw, NOW, resources=RESOURCES, estimate_percentiles=True, **kwargs)
-    return {s.definition.logical_id: s.state for s in found}
+    return {s.logical_id: s.state for s in found}
 
 
 def test_the_template_declares_the_six_alarms():
@@ -76,6 +76,14 @@ def test_parameter_overrides_set_thresholds():
 def test_an_unresolvable_reference_names_the_alarm():
     with pytest.raises(TemplateError, match=r"PipelineFailuresAlarm.*PipelineStateMachine"):
         load_alarm_definitions(TEMPLATE)
+
+
+def test_an_alarm_on_an_undeployed_resource_has_insufficient_data(cloudwatch):
+    found = {s.logical_id: s for s in evaluate_alarms(TEMPLATE, cloudwatch, NOW, estimate_percentiles=True)}
+    assert found["PipelineFailuresAlarm"].state == "INSUFFICIENT_DATA"
+    assert "PipelineStateMachine" in found["PipelineFailuresAlarm"].reason
+    assert found["PipelineFailuresAlarm"].to_dict()["metric"] is None
+    assert found["ServingLatencyP99Alarm"].state == "OK"
 
 
 def alarm(**kwargs) -> AlarmDefinition:
@@ -119,7 +127,7 @@ def test_latency_p99_over_moto_metrics(cloudwatch):
     # A series with another dimension set is another metric (CloudWatch matches dimensions exactly).
     put(cloudwatch, "Latency", 9000.0, NOW, service="serving", model_version="7")
     found = evaluate_alarms(TEMPLATE, cloudwatch, NOW, resources=RESOURCES, estimate_percentiles=True)
-    found = {s.definition.logical_id: s for s in found}
+    found = {s.logical_id: s for s in found}
     latency = found["ServingLatencyP99Alarm"]
     assert latency.state == "ALARM", latency.reason
     assert latency.values == (40.0, 800.0, 800.0, 800.0, None)

@@ -112,7 +112,7 @@ def test_a_season_change_emits_drift_metrics_starts_retraining_and_raises_the_al
         resources={"PipelineStateMachine": arn},
         estimate_percentiles=True,
     )
-    by_id = {s.definition.logical_id: s.state for s in states}
+    by_id = {s.logical_id: s.state for s in states}
     assert by_id["DriftShareAlarm"] == "ALARM"
     assert by_id["RealizedMaeAlarm"] == "OK"  # no forecasts yet: no MaxRealizedMAE, not breaching
 
