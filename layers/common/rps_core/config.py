@@ -45,7 +45,8 @@ class Settings:
     horizon_hours: int = 6
     # Quality gate
     null_threshold: float = 0.01
-    min_rows: int = 24
+    # A daily replay window minus the longest tolerated gap: station gaps make real days 19-23 rows long.
+    min_rows: int = 18
     max_gap_hours: int = 6
     freshness_hours: int = 3
     # Registry and monitoring
