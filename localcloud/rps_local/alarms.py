@@ -131,6 +131,12 @@ class _Context:
     parameters: Mapping[str, Any]
     resources: Mapping[str, str]
     pseudo: Mapping[str, str]
+    declared: frozenset[str]  # the template's resource logical ids
+
+    def _unresolved(self, name: str, text: str) -> TemplateError:
+        if name in self.declared:  # a real resource whose physical id is unknown (not deployed yet)
+            return UnresolvedReferenceError(f"cannot resolve {text}: no physical id was given for {name}")
+        return TemplateError(f"cannot resolve {text}: {name} is neither a parameter nor a resource")
 
     def ref(self, name: str) -> Any:
         if name in self.pseudo:
@@ -139,15 +145,13 @@ class _Context:
             return self.parameters[name]
         if name in self.resources:
             return self.resources[name]
-        raise UnresolvedReferenceError(
-            f"cannot resolve !Ref {name}: not a parameter, and no physical id was given for it"
-        )
+        raise self._unresolved(name, f"!Ref {name}")
 
     def get_att(self, name: str, attribute: str) -> Any:
         key = f"{name}.{attribute}"
         if key in self.resources:
             return self.resources[key]
-        raise UnresolvedReferenceError(f"cannot resolve !GetAtt {key}: no value was given for it")
+        raise self._unresolved(name, f"!GetAtt {key}")
 
 
 def _resolve(value: Any, ctx: _Context) -> Any:
@@ -202,7 +206,7 @@ def _alarm_definitions(
         "AWS::Partition": "aws",
         "AWS::URLSuffix": "amazonaws.com",
     }
-    ctx = _Context(values, dict(resources or {}), pseudo)
+    ctx = _Context(values, dict(resources or {}), pseudo, frozenset(template["Resources"]))
     out: list[tuple[str, AlarmDefinition | UnresolvedReferenceError]] = []
     for logical_id, resource in template["Resources"].items():
         if not (isinstance(resource, dict) and resource.get("Type") == "AWS::CloudWatch::Alarm"):
@@ -425,12 +429,11 @@ def evaluate_alarms(
     An alarm that names a resource missing from ``resources`` (not deployed yet) is INSUFFICIENT_DATA with
     the reason. ``estimate_percentiles`` (default: when the client does not talk to AWS) computes pNN here.
     """
+    found = _alarm_definitions(Path(template_path), parameters, resources, stack_name, "us-east-1", "123456789012")
     now = (now or datetime.now(UTC)).astimezone(UTC)
     estimate = not on_aws(cloudwatch_client) if estimate_percentiles is None else estimate_percentiles
     states = []
-    for logical_id, item in _alarm_definitions(
-        Path(template_path), parameters, resources, stack_name, "us-east-1", "123456789012"
-    ):
+    for logical_id, item in found:
         if isinstance(item, UnresolvedReferenceError):
             states.append(AlarmState(logical_id, INSUFFICIENT_DATA, str(item).split(": ", 2)[-1], None))
         else:

@@ -73,9 +73,15 @@ def test_parameter_overrides_set_thresholds():
     assert next(a for a in alarms if a.logical_id == "RealizedMaeAlarm").threshold == 1.5
 
 
-def test_an_unresolvable_reference_names_the_alarm():
-    with pytest.raises(TemplateError, match=r"PipelineFailuresAlarm.*PipelineStateMachine"):
+def test_an_unresolvable_reference_names_the_alarm(tmp_path):
+    with pytest.raises(
+        TemplateError, match=r"PipelineFailuresAlarm.*no physical id was given for PipelineStateMachine"
+    ):
         load_alarm_definitions(TEMPLATE)
+    broken = tmp_path / "template.yaml"
+    broken.write_text(TEMPLATE.read_text().replace("Threshold: 500", "Threshold: !Ref Nowhere"))
+    with pytest.raises(TemplateError, match="ServingLatencyP99Alarm: cannot resolve !Ref Nowhere: Nowhere is neither"):
+        evaluate_alarms(broken, None, NOW, resources=RESOURCES)
 
 
 def test_an_alarm_on_an_undeployed_resource_has_insufficient_data(cloudwatch):
