@@ -172,6 +172,8 @@ class LambdaRuntime:
         with self._lock:
             out: dict[str, dict[str, Any]] = {}
             for config, workers in self._idle.items():
+                if not workers:
+                    continue
                 entry = out.setdefault(config.function_name, {"idle": 0, "busy": 0, "pids": []})
                 entry["idle"] += len(workers)
                 entry["pids"] += [w.process.pid for w in workers]
@@ -195,6 +197,10 @@ class LambdaRuntime:
             with self._lock:
                 expired = [w for ws in self._idle.values() for w in ws if w.last_used < cutoff or not w.alive]
                 for config, workers in list(self._idle.items()):
-                    self._idle[config] = [w for w in workers if w not in expired]
+                    kept = [w for w in workers if w not in expired]
+                    if kept:
+                        self._idle[config] = kept
+                    else:
+                        del self._idle[config]
             for worker in expired:
                 worker.kill()

@@ -1,0 +1,121 @@
+"""The moto internals the local cloud hooks (moto is pinned exactly): this fails loudly on an upgrade
+that changes them, and the hooks do what they are for on moto's own models."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+
+import boto3
+import moto
+import pytest
+from moto import mock_aws
+from moto.awslambda.models import LambdaFunction
+from rps_local import moto_hooks
+from rps_local.moto_hooks import PINNED_MOTO_VERSION, InvokeOutcome, check_internals
+
+
+def test_pinned_moto_internals_are_unchanged():
+    problems = check_internals()
+    assert problems == [], "moto's internals changed; fix rps_local/moto_hooks.py: " + "; ".join(problems)
+    assert moto.__version__ == PINNED_MOTO_VERSION
+
+
+def test_the_canary_notices_a_changed_signature(monkeypatch):
+    def changed(self, event=None, context=None):  # one parameter more than the pinned version
+        return "", False, ""
+
+    monkeypatch.setattr(LambdaFunction, "_invoke_lambda", changed)
+    assert any("_invoke_lambda" in p for p in check_internals())
+
+
+def _zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("x.txt", "x")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def hooked():
+    calls = []
+
+    def invoker(spec, event):
+        calls.append((spec, event))
+        return InvokeOutcome(json.dumps({"echo": event}), False, "stream", [(int(time.time() * 1000), "hello")], "tail")
+
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        moto_hooks.install(invoker)
+        try:
+            yield calls
+        finally:
+            moto_hooks.uninstall()
+
+
+def test_invoke_goes_to_the_invoker_with_the_function_spec(hooked):
+    s3, awslambda = boto3.client("s3", region_name="us-east-1"), boto3.client("lambda", region_name="us-east-1")
+    role = boto3.client("iam", region_name="us-east-1").create_role(
+        RoleName="fn-role", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+    )["Role"]["Arn"]
+    s3.create_bucket(Bucket="code")
+    s3.put_object(Bucket="code", Key="code/fn.zip", Body=_zip())
+    s3.put_object(Bucket="code", Key="code/layer.zip", Body=_zip())
+    layer = awslambda.publish_layer_version(LayerName="lib", Content={"S3Bucket": "code", "S3Key": "code/layer.zip"})
+    awslambda.create_function(
+        FunctionName="fn",
+        Runtime="python3.12",
+        Role=role,
+        Handler="app.handler",
+        Code={"S3Bucket": "code", "S3Key": "code/fn.zip"},
+        Timeout=7,
+        MemorySize=256,
+        Environment={"Variables": {"A": "1"}},
+        Layers=[layer["LayerVersionArn"]],
+    )
+    answer = awslambda.invoke(FunctionName="fn", Payload=b'{"k": 2}')
+    assert json.loads(answer["Payload"].read()) == {"echo": {"k": 2}}
+    spec, event = hooked[0]
+    assert event == {"k": 2}
+    assert (spec.name, spec.handler, spec.timeout, spec.memory_mb) == ("fn", "app.handler", 7, 256)
+    assert spec.environment == {"A": "1"}
+    assert spec.code_key == "code/fn.zip"
+    assert spec.layer_keys == ("code/layer.zip",)
+    logs = boto3.client("logs", region_name="us-east-1")
+    events = logs.get_log_events(logGroupName="/aws/lambda/fn", logStreamName="stream")["events"]
+    assert [e["message"] for e in events] == ["hello"]
+
+
+def test_state_machine_from_cloudformation_runs_with_substitutions(hooked):
+    definition = json.dumps(
+        {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"word": "${Word}"}, "End": True}}}
+    )
+    template = {
+        "Resources": {
+            "Machine": {
+                "Type": "AWS::StepFunctions::StateMachine",
+                "Properties": {
+                    "StateMachineName": "m",
+                    "RoleArn": "arn:aws:iam::123456789012:role/x",
+                    "DefinitionString": definition,
+                    "DefinitionSubstitutions": {"Word": "substituted"},
+                },
+            }
+        }
+    }
+    boto3.client("cloudformation", region_name="us-east-1").create_stack(
+        StackName="s", TemplateBody=json.dumps(template)
+    )
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    machine = sfn.list_state_machines()["stateMachines"][0]["stateMachineArn"]
+    assert "substituted" in sfn.describe_state_machine(stateMachineArn=machine)["definition"]
+    arn = sfn.start_execution(stateMachineArn=machine, name="run")["executionArn"]
+
+    for _ in range(100):
+        described = sfn.describe_execution(executionArn=arn)
+        if described["status"] != "RUNNING":
+            break
+        time.sleep(0.05)
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == {"word": "substituted"}

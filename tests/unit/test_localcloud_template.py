@@ -1,0 +1,90 @@
+"""template.yaml → CloudFormation for the local cloud, and the clear errors on bad input: each names the
+file and the problem, and nothing starts (``LocalCloud.start`` fails before moto runs)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+from rps_local.cloud import LocalCloud
+from rps_local.errors import AslError, CodeUriError, PortInUseError, TemplateError
+from rps_local.template import code_dir_of_key, prepare
+
+TOY = Path(__file__).resolve().parents[1] / "integration" / "fixtures" / "toy"
+
+
+@pytest.fixture
+def toy(tmp_path: Path) -> Path:
+    shutil.copytree(TOY, tmp_path / "toy")
+    return tmp_path / "toy"
+
+
+def test_toy_template_translates_with_local_code(toy):
+    prepared = prepare(toy / "template.yaml")
+    resources = prepared.cfn["Resources"]
+    assert "Transform" not in prepared.cfn
+    assert resources["EchoFunction"]["Type"] == "AWS::Lambda::Function"
+    key = resources["EchoFunction"]["Properties"]["Code"]["S3Key"]
+    assert code_dir_of_key(key) == (toy / "functions").resolve()
+    machine = resources["ToyStateMachine"]["Properties"]
+    assert "DefinitionS3Location" not in machine
+    assert "${EchoFunctionArn}" in machine["DefinitionString"]
+    assert set(machine["DefinitionSubstitutions"]) == {"EchoFunctionArn", "FlakyFunctionArn", "CheckFunctionArn"}
+
+
+def _start(toy: Path, **options) -> None:
+    LocalCloud(toy, state_dir=toy / ".rps", mlflow=False, schedules=False, **options).start()
+
+
+def test_malformed_yaml_names_the_file_and_line(toy):
+    (toy / "template.yaml").write_text("Resources:\n  A: [unclosed\n")
+    with pytest.raises(TemplateError, match=r"template.yaml: not valid YAML: .* line 3"):
+        _start(toy)
+
+
+def test_sam_rejection_names_the_resource(toy):
+    text = (
+        (toy / "template.yaml")
+        .read_text()
+        .replace("Handler: handlers.flaky", "Handler: handlers.flaky\n      Events: {E: {Type: Nope}}")
+    )
+    (toy / "template.yaml").write_text(text)
+    with pytest.raises(TemplateError, match=r"template.yaml: SAM rejects the template: .*FlakyFunction"):
+        _start(toy)
+
+
+def test_missing_code_uri_names_the_function(toy):
+    shutil.rmtree(toy / "layer")
+    with pytest.raises(CodeUriError, match=r"template.yaml: ToyLayer: ContentUri 'layer/' is not a directory"):
+        _start(toy)
+
+
+def test_unknown_state_in_the_asl_file(toy):
+    path = toy / "statemachine" / "toy.asl.json"
+    path.write_text(path.read_text().replace('"Next": "Check"', '"Next": "Chek"'))
+    with pytest.raises(AslError, match=r"toy.asl.json: state 'Flaky' .*Next names unknown state 'Chek'"):
+        _start(toy)
+
+
+def test_unresolved_substitution_in_the_asl_file(toy):
+    path = toy / "statemachine" / "toy.asl.json"
+    path.write_text(path.read_text().replace("${CheckFunctionArn}", "${CheckFunctionArnn}"))
+    with pytest.raises(AslError, match=r"toy.asl.json: unresolved substitution \$\{CheckFunctionArnn\}"):
+        _start(toy)
+
+
+def test_unknown_parameter_override(toy):
+    with pytest.raises(TemplateError, match="parameter Nope not declared"):
+        _start(toy, parameter_overrides={"Nope": "1"})
+
+
+def test_port_in_use(toy):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(PortInUseError, match=f"127.0.0.1:{port}: cannot serve the local cloud"):
+            _start(toy, port=port)
+    assert not (toy / ".rps" / "endpoints.json").exists()
