@@ -146,6 +146,15 @@ def test_two_slow_minutes_are_not_enough(cloudwatch):
     assert states(cloudwatch)["ServingLatencyP99Alarm"] == "OK"
 
 
+def test_an_ood_spike_across_model_versions_raises_the_alarm(cloudwatch):
+    # 5-minute periods aligned to the clock: NOW (12:00:30) is in 12:00-12:05, before it 11:55 and 11:50.
+    put(cloudwatch, "OodRatio", 0.6, NOW - timedelta(minutes=6), service="serving", model_version="3")
+    put(cloudwatch, "OodRatio", 0.0, NOW - timedelta(minutes=6), service="serving", model_version="4")
+    assert states(cloudwatch)["ServingOodRatioAlarm"] == "OK"  # one period, averaging 0.3 over both versions
+    put(cloudwatch, "OodRatio", 0.5, NOW, service="serving", model_version="4")
+    assert states(cloudwatch)["ServingOodRatioAlarm"] == "ALARM"
+
+
 def test_quality_failures_of_any_location_raise_the_alarm(cloudwatch):
     put(cloudwatch, "QualityFailed", 0.0, NOW, service="quality_gate", location="JFK")
     put(cloudwatch, "QualityFailed", 1.0, NOW - timedelta(minutes=5), service="quality_gate", location="LGA")
