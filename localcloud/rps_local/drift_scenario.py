@@ -3,9 +3,8 @@ starts retraining, once.
 
 1. The drift function checks the current window against the champion (the baseline).
 2. The data steps (Plan with an explicit ``now``, then Ingest -> QualityGate -> Transform per location,
-   as the pipeline's Map runs them) replay the observations up to ``season_end``: with the default replay
-   start (2013-10-19) and ``season_end`` 2013-12-28 that is early winter, which the champion's training
-   history (January to October) holds little of. No training runs here, so the champion stays the old one.
+   as the pipeline's Map runs them) replay the observations from the clock up to ``season_end`` (default:
+   four months on). No training runs here, so the champion stays the one that has not seen them.
 3. The drift function compares the last 30 days with the champion's reference, writes its report, and
    starts the pipeline under the window's execution name; run again for the same window, it starts
    nothing ("already started"): one retraining per window.
@@ -13,20 +12,31 @@ starts retraining, once.
    that the retraining left (promoted or kept).
 
 ``run_drift_scenario(client)`` returns what happened as data; ``echo`` receives one line per step.
+
+The season must be new to the champion. Its reference is its training rows (the first 80% of the history
+it was trained on), and the embedded data ends on 2013-12-30: with the default ``ReplayStart``
+(2013-10-19) the champion has seen January to August, winter included, and November-December score a
+drifted share of 0.18-0.22 (the threshold is 0.2), so retraining may or may not start. Deployed with
+``ReplayStart=2013-03-01`` the champion is a winter model, and replaying into early summer scores 0.4-0.5
+(see docs/monitoring.md).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from rps_local.client import CloudClient
 from rps_local.errors import LocalCloudError
 
-__all__ = ["DEFAULT_SEASON_END", "DriftScenario", "run_drift_scenario"]
+__all__ = ["DriftScenario", "default_season_end", "run_drift_scenario"]
 
-DEFAULT_SEASON_END = "2013-12-28T00:00"
+DATA_END = np.datetime64("2013-12-30T23", "h")  # the last hour of the embedded data
+SEASON_HOURS = 24 * 120
 
 
 @dataclass
@@ -79,15 +89,33 @@ def _replay(client: CloudClient, season_end: str, echo: Callable[[str], None]) -
     return replayed
 
 
+def _clock_now(client: CloudClient) -> str:
+    body = client.client("s3").get_object(Bucket=client.physical_id("DataBucket"), Key="clock/state.json")["Body"]
+    return str(json.loads(body.read())["now"])[:16]
+
+
+def default_season_end(clock_now: str) -> str:
+    """Four months after the clock (a new season), at most the end of the embedded data."""
+    end = min(np.datetime64(clock_now[:16], "h") + np.timedelta64(SEASON_HOURS, "h"), DATA_END)
+    return str(end.astype("datetime64[m]"))[:16]
+
+
 def run_drift_scenario(
     client: CloudClient,
-    season_end: str = DEFAULT_SEASON_END,
+    season_end: str | None = None,
     *,
     wait: bool = True,
     timeout_s: float = 900.0,
     echo: Callable[[str], None] = print,
 ) -> DriftScenario:
-    """Run the scenario on the cloud ``client`` talks to (a champion must exist: run the pipeline first)."""
+    """Run the scenario on the cloud ``client`` talks to (a champion must exist: run the pipeline first).
+
+    ``season_end`` (``YYYY-MM-DDTHH:MM``) must be after the pipeline clock; default ``default_season_end``.
+    """
+    now = _clock_now(client)
+    season_end = season_end or default_season_end(now)
+    if season_end <= now:
+        raise LocalCloudError(f"the clock is at {now} already: the scenario replays forward, to after {now}")
     scenario = DriftScenario()
     scenario.baseline = _payload(client, "DriftFunction", {})
     if scenario.baseline.get("status") != "checked":
