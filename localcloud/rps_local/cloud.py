@@ -92,6 +92,7 @@ class LocalCloud:
         self._deploy_lock = threading.Lock()
         self._cloudwatch: Any = None
         self.started_s: float | None = None
+        self.timings: dict[str, float] = {}  # seconds per start phase, for `rps up` and the benchmarks
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -127,12 +128,12 @@ class LocalCloud:
             if mlflow_bin:  # the slowest part starts first; it needs the S3 endpoint only when artifacts come
                 self._mlflow = MlflowServer(mlflow_bin, self.state_dir, mlflow_port, self.aws_endpoint_url)
                 self._mlflow.start()
-            prepared = prepare(self.template_path, self.parameter_overrides)  # bad input: nothing deployed
-            self._start_moto()
+            prepared = self._timed("translate", lambda: prepare(self.template_path, self.parameter_overrides))
+            self._timed("moto", self._start_moto)
             self.client = CloudClient(self.aws_endpoint_url, self.stack_name)
             if mlflow_bin:
                 self.client.client("s3").create_bucket(Bucket=ARTIFACT_BUCKET)
-            self._deploy(prepared)
+            self._timed("deploy", lambda: self._deploy(prepared))
             self._start_http_api(prepared)
             self._start_schedules(prepared)
             from rps_local.control import ControlServer
@@ -140,12 +141,20 @@ class LocalCloud:
             self._control = ControlServer(self, self.host).start()
             if self._mlflow:
                 self._mlflow.wait_ready()
+                self.timings["mlflow"] = time.perf_counter() - started
         except BaseException:
             self.stop()
             raise
         self.started_s = time.perf_counter() - started
         write_endpoints(self.state_dir, self.endpoints)
         return self.endpoints
+
+    def _timed(self, phase: str, action: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return action()
+        finally:
+            self.timings[phase] = time.perf_counter() - started
 
     def stop(self) -> None:
         for part in (self._schedules, self._http, self._control):
@@ -235,6 +244,7 @@ class LocalCloud:
             "http_routes": [route.key for route in self._http.routes] if self._http else [],
             "memory_mb": round(self.memory_mb(), 1),
             "started_s": self.started_s,
+            "start_timings_s": {k: round(v, 2) for k, v in self.timings.items()},
         }
 
     def memory_mb(self) -> float:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from rps_local.errors import DeployError
 from rps_local.template import CODE_BUCKET, PreparedTemplate
@@ -63,7 +64,7 @@ def deploy(
         stack = cfn.describe_stacks(StackName=stack_name)["Stacks"][0]
     except ClientError as exc:
         raise DeployError(f"{prepared.path}: the stack {stack_name} failed: {exc}") from exc
-    except BotoCoreError as exc:  # moto's CloudFormation crashed on the template (an HTML 500)
+    except (BotoCoreError, ResponseParserError) as exc:  # moto's CloudFormation crashed (an HTML 500)
         raise DeployError(
             f"{prepared.path}: moto's CloudFormation failed on stack {stack_name} "
             f"(the cloud's log has the traceback): {type(exc).__name__}"

@@ -8,6 +8,7 @@ The hooks:
   Functions API does not read when execution is on, and ignores DefinitionSubstitutions;
 - ``LambdaFunction`` CloudFormation create/update: moto drops the function's Layers, and fails on a
   ``Ref`` to a layer (it resolves to moto's object, not the ARN);
+- ``AWS::CloudWatch::Alarm`` for moto's CloudFormation (it has none): PutMetricAlarm from the properties;
 - the Step Functions execution switch, and the port its interpreter calls Lambda on (``MOTO_PORT``).
 """
 
@@ -23,6 +24,9 @@ from typing import Any
 import moto
 from moto.awslambda.models import LambdaFunction
 from moto.awslambda.utils import get_backend as get_lambda_backend
+from moto.cloudformation import parsing as cfn_parsing
+from moto.cloudwatch.models import Dimension, Metric, MetricDataQuery, MetricStat, cloudwatch_backends
+from moto.core.common_models import CloudFormationModel
 from moto.core.config import default_user_config
 from moto.logs.models import logs_backends
 from moto.stepfunctions.models import StateMachine
@@ -101,6 +105,107 @@ def install(invoker: Invoker) -> None:
     StateMachine.create_from_cloudformation_json = classmethod(_create_state_machine)  # type: ignore[assignment]
     StateMachine.update_from_cloudformation_json = classmethod(_update_state_machine)  # type: ignore[assignment]
     StateMachine.delete_from_cloudformation_json = classmethod(_delete_state_machine)  # type: ignore[assignment]
+    _refresh_model_map()
+
+
+class CloudWatchAlarmResource(CloudFormationModel):
+    """``AWS::CloudWatch::Alarm`` in moto's CloudFormation: the alarm is created with PutMetricAlarm
+    (DescribeAlarms lists it; ``Fn::GetAtt Alarm.Arn`` resolves). moto does not evaluate alarms."""
+
+    def __init__(self, name: str, arn: str) -> None:
+        self.name, self.arn = name, arn
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.name
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CloudWatch::Alarm"
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "AlarmName"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Arn"
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        return self.arn
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> CloudWatchAlarmResource:
+        props = cloudformation_json.get("Properties", {})
+        name = props.get("AlarmName", resource_name)
+        alarm = cloudwatch_backends[account_id][region_name].put_metric_alarm(
+            name=name,
+            namespace=props.get("Namespace", ""),
+            metric_name=props.get("MetricName", ""),
+            metric_data_queries=[_metric_query(m) for m in props["Metrics"]] if props.get("Metrics") else None,
+            comparison_operator=props["ComparisonOperator"],
+            evaluation_periods=int(props["EvaluationPeriods"]),
+            datapoints_to_alarm=int(props["DatapointsToAlarm"]) if "DatapointsToAlarm" in props else None,
+            period=int(props.get("Period", 60)),
+            threshold=float(props.get("Threshold", 0)),
+            statistic=props.get("Statistic", ""),
+            extended_statistic=props.get("ExtendedStatistic"),
+            description=props.get("AlarmDescription", ""),
+            dimensions=[{"Name": d["Name"], "Value": d["Value"]} for d in props.get("Dimensions", [])],
+            alarm_actions=[str(a) for a in props.get("AlarmActions", [])],
+            ok_actions=[str(a) for a in props.get("OKActions", [])],
+            unit=props.get("Unit"),
+            treat_missing_data=props.get("TreatMissingData"),
+        )
+        return cls(name, alarm.alarm_arn)
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[override]
+        cls,
+        original_resource: CloudWatchAlarmResource,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> CloudWatchAlarmResource:
+        cls.delete_from_cloudformation_json(original_resource.name, cloudformation_json, account_id, region_name)
+        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
+        cloudwatch_backends[account_id][region_name].delete_alarms([resource_name])
+
+
+def _metric_query(query: dict[str, Any]) -> MetricDataQuery:
+    stat = query.get("MetricStat")
+    metric_stat = None
+    if stat:
+        metric = stat["Metric"]
+        dimensions = [Dimension(d["Name"], d["Value"]) for d in metric.get("Dimensions", [])]
+        metric_stat = MetricStat(
+            Metric(metric["MetricName"], metric.get("Namespace", ""), dimensions),
+            stat.get("Period"),
+            stat.get("Stat"),
+            stat.get("Unit"),
+        )
+    return MetricDataQuery(
+        query["Id"],
+        query.get("Label", ""),
+        query.get("Period", ""),
+        query.get("ReturnData", True),
+        query.get("Expression"),
+        metric_stat,
+    )
+
+
+def _refresh_model_map() -> None:
+    # moto caches the map of CloudFormation types on first use; a model defined here must be in it
+    cfn_parsing.get_model_map.cache_clear()
+    cfn_parsing.get_name_type_map.cache_clear()
 
 
 def uninstall() -> None:
@@ -284,6 +389,12 @@ def check_internals() -> list[str]:
         problems.append("Step Functions no longer names a Lambda error by its payload's errorType")
     if "moto_server_port()" not in inspect.getsource(boto_client.boto_client_for):
         problems.append("Step Functions no longer calls Lambda at localhost:MOTO_PORT")
+    _refresh_model_map()
+    if "AWS::CloudWatch::Alarm" not in cfn_parsing.get_model_map():
+        problems.append("moto's CloudFormation model map no longer lists CloudFormationModel subclasses")
+    alarm_params = set(inspect.signature(cloudwatch_backends["123456789012"]["us-east-1"].put_metric_alarm).parameters)
+    if not {"name", "metric_data_queries", "datapoints_to_alarm", "treat_missing_data"} <= alarm_params:
+        problems.append("CloudWatchBackend.put_metric_alarm parameters changed")
     for name in ("ensure_log_group", "ensure_log_stream", "put_log_events"):
         if not hasattr(logs_backends["123456789012"]["us-east-1"], name):
             problems.append(f"the logs backend has no {name}")

@@ -46,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
     print("starting the local cloud...", flush=True)
     endpoints = cloud.start()
     try:
-        print(f"ready in {cloud.started_s:.1f} s: stack {cloud.stack_name} deployed from {cloud.template_path}")
+        phases = ", ".join(f"{k} {v:.1f} s" for k, v in cloud.timings.items())
+        print(f"ready in {cloud.started_s:.1f} s ({phases}): stack {cloud.stack_name} from {cloud.template_path}")
         for key in ("aws_endpoint_url", "http_api_url", "mlflow_tracking_uri", "control_url"):
             print(f"  {key:20} {endpoints[key]}")
         print(f"  endpoints written to {cloud.state_dir / 'endpoints.json'}")
