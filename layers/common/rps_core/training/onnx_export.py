@@ -1,0 +1,58 @@
+"""Export the fitted estimator to ONNX (float32), which serving and batch forecasts run with onnxruntime only."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+
+from rps_core.errors import ModelError
+
+PARITY_TOLERANCE = 1e-4
+INPUT_NAME = "features"
+
+
+def _float32_thresholds(model: Any) -> Any:
+    """A copy of the fitted model whose split thresholds are float32 values, rounded down.
+
+    scikit-learn compares float64 thresholds (midpoints between bins); ONNX stores float32 ones rounded to
+    nearest, which flips ``x <= t`` for a float32 input that lies between the two (seen: 0.15 °C apart).
+    For float32 x, ``x <= t`` holds exactly when ``x <= largest float32 <= t``, so this copy predicts the same
+    as the original on float32 inputs, and converts without rounding.
+    """
+    exported = copy.deepcopy(model)
+    for stage in exported._predictors:
+        for predictor in stage:
+            nodes = predictor.nodes
+            t64 = nodes["num_threshold"].astype(np.float64)
+            t32 = t64.astype(np.float32)
+            too_big = t32.astype(np.float64) > t64
+            t32[too_big] = np.nextafter(t32[too_big], np.float32(-np.inf))
+            nodes["num_threshold"] = t32.astype(np.float64)
+    return exported
+
+
+def to_onnx(model: Any, n_features: int) -> bytes:
+    from skl2onnx import convert_sklearn  # lazy: conversion happens in the train function only
+    from skl2onnx.common.data_types import FloatTensorType
+
+    onx = convert_sklearn(
+        _float32_thresholds(model), initial_types=[(INPUT_NAME, FloatTensorType([None, n_features]))]
+    )
+    return onx.SerializeToString()
+
+
+def onnx_predict(onnx_bytes: bytes, x: np.ndarray) -> np.ndarray:
+    from rps_core.forecasts.runtime import OnnxModel
+
+    return OnnxModel(onnx_bytes).predict(x)
+
+
+def check_parity(model: Any, onnx_bytes: bytes, x: np.ndarray, tolerance: float = PARITY_TOLERANCE) -> float:
+    """The largest |sklearn - onnxruntime| difference on ``x``; ModelError when it exceeds ``tolerance``."""
+    x32 = np.asarray(x, dtype=np.float32)
+    diff = float(np.max(np.abs(model.predict(x32) - onnx_predict(onnx_bytes, x32)))) if len(x32) else 0.0
+    if not diff <= tolerance:
+        raise ModelError(f"the ONNX export differs from scikit-learn by {diff:.2e} (> {tolerance:.0e})")
+    return diff

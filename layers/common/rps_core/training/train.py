@@ -1,0 +1,106 @@
+"""Train the challenger on the pooled history and evaluate it, persistence and the champion on the same rows."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from rps_core.errors import ModelError
+from rps_core.features import HISTORY_HOURS, feature_names
+from rps_core.schema import Observations
+from rps_core.training import model as estimator
+from rps_core.training.metrics import evaluate, rounded
+from rps_core.training.onnx_export import check_parity, to_onnx
+from rps_core.training.reference import reference_stats
+from rps_core.training.split import TEST_FRACTION, Table, build_table, time_split
+
+
+@dataclass
+class TrainingResult:
+    """What a training run produced: the fitted model, its ONNX export and what it was measured on."""
+
+    model: Any
+    onnx: bytes
+    target: str
+    horizon: int
+    features: list[str]
+    metrics: dict[str, Any]
+    reference: dict[str, dict[str, Any]]
+    split: dict[str, Any]
+    params: dict[str, Any]
+    onnx_max_abs_diff: float
+    seconds: float
+    champion_metrics: dict[str, Any] | None = None
+    champion_note: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def history_hours(self) -> int:
+        return HISTORY_HOURS
+
+
+def _hour(t: int) -> str:
+    return str(np.datetime64(int(t), "h").astype("datetime64[m]"))
+
+
+def champion_predictions(
+    champion: Any, champion_features: Sequence[str], names: list[str], x: np.ndarray
+) -> np.ndarray:
+    """The champion's predictions of the change on ``x`` (built with ``names``): its own columns, in its order."""
+    missing = [f for f in champion_features if f not in names]
+    if missing:
+        raise ModelError(f"the champion needs features this version does not build: {', '.join(missing[:5])}")
+    cols = [names.index(f) for f in champion_features]
+    return estimator.predict(champion, x[:, cols])
+
+
+def evaluate_champion(
+    champion: Any, champion_doc: dict[str, Any], table: Table, test: np.ndarray, names: list[str],
+    target: str, horizon: int,
+) -> tuple[dict[str, Any] | None, str]:
+    """Metrics of the champion on the challenger's test rows, or None and why it cannot be compared."""
+    if champion_doc.get("target") != target or int(champion_doc.get("horizon_hours", -1)) != horizon:
+        return None, f"the champion forecasts {champion_doc.get('target')} at {champion_doc.get('horizon_hours')} h"
+    try:
+        pred = champion_predictions(champion, champion_doc.get("features") or [], names, table.x[test])
+    except (ModelError, ValueError) as exc:
+        return None, f"the champion cannot be evaluated on these features: {exc}"
+    return rounded(evaluate(table.delta[test], pred, table.base[test], table.location[test])), ""
+
+
+def train_and_evaluate(
+    observations: Sequence[Observations], target: str, horizon: int, *,
+    champion: Any = None, champion_doc: dict[str, Any] | None = None,
+    test_fraction: float = TEST_FRACTION, params: dict[str, Any] | None = None, export: bool = True,
+) -> TrainingResult:
+    """Fit on the first 80% by time, measure on the last 20%; the returned model is the measured one."""
+    start = time.perf_counter()
+    names = feature_names(target)
+    table = build_table(observations, target, horizon)
+    train, test = time_split(table, horizon, test_fraction)
+    model = estimator.fit(table.x[train], table.delta[train], **(params or {}))
+    pred = estimator.predict(model, table.x[test])
+    metrics = rounded(evaluate(table.delta[test], pred, table.base[test], table.location[test]))
+    onnx, diff = b"", 0.0
+    if export:
+        onnx = to_onnx(model, len(names))
+        diff = check_parity(model, onnx, table.x[test][:2000])
+    champion_metrics, note = (None, "no champion")
+    if champion is not None and champion_doc is not None:
+        champion_metrics, note = evaluate_champion(champion, champion_doc, table, test, names, target, horizon)
+    split = {
+        "train_rows": int(train.sum()), "test_rows": int(test.sum()),
+        "train_start": _hour(table.t[train].min()), "train_end": _hour(table.t[train].max()),
+        "test_start": _hour(table.t[test].min()), "test_end": _hour(table.t[test].max()),
+        "test_fraction": test_fraction,
+    }
+    return TrainingResult(
+        model=model, onnx=onnx, target=target, horizon=horizon, features=names, metrics=metrics,
+        reference=reference_stats(table.x[train], names), split=split,
+        params={**estimator.PARAMS, **(params or {})}, onnx_max_abs_diff=diff,
+        seconds=round(time.perf_counter() - start, 3), champion_metrics=champion_metrics, champion_note=note,
+    )
