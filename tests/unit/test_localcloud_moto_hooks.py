@@ -119,3 +119,38 @@ def test_state_machine_from_cloudformation_runs_with_substitutions(hooked):
         time.sleep(0.05)
     assert described["status"] == "SUCCEEDED"
     assert json.loads(described["output"]) == {"word": "substituted"}
+
+
+def test_alarms_are_created_from_cloudformation(hooked):
+    template = {
+        "Resources": {
+            "Alarm": {
+                "Type": "AWS::CloudWatch::Alarm",
+                "Properties": {
+                    "AlarmName": "latency",
+                    "Namespace": "RPS",
+                    "MetricName": "Latency",
+                    "Dimensions": [{"Name": "service", "Value": "serving"}],
+                    "ExtendedStatistic": "p99",
+                    "Period": 60,
+                    "EvaluationPeriods": 5,
+                    "DatapointsToAlarm": 3,
+                    "Threshold": 500,
+                    "ComparisonOperator": "GreaterThanThreshold",
+                },
+            },
+            "Board": {
+                "Type": "AWS::CloudWatch::Dashboard",
+                "Properties": {"DashboardBody": {"Fn::Sub": '{"widgets": [], "alarm": "${Alarm.Arn}"}'}},
+            },
+        }
+    }
+    boto3.client("cloudformation", region_name="us-east-1").create_stack(
+        StackName="alarms", TemplateBody=json.dumps(template)
+    )
+    cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
+    alarm = cloudwatch.describe_alarms(AlarmNames=["latency"])["MetricAlarms"][0]
+    assert (alarm["Threshold"], alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (500, 5, 3)
+    board = cloudwatch.list_dashboards()["DashboardEntries"][0]["DashboardName"]
+    body = cloudwatch.get_dashboard(DashboardName=board)["DashboardBody"]
+    assert alarm["AlarmArn"] in body
