@@ -14,6 +14,7 @@ EMITTERS = {
     "serving/rps_serving/metrics.py": {"Latency", "Requests", "Status4xx", "Status5xx", "OodRatio", "Prediction"},
     "layers/common/rps_core/quality/report.py": {"QualityFailed", "QualityPassed"},
     "layers/common/rps_core/drift/metrics.py": {
+        "DriftRuns",
         "DriftedFeatureShare",
         "MaxFeaturePSI",
         "FeaturePSI",

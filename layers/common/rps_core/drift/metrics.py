@@ -4,6 +4,7 @@ Names and dimensions (template.yaml's alarms and the dashboards use exactly thes
 
 | metric | unit | dimensions | when |
 | --- | --- | --- | --- |
+| ``DriftRuns`` | Count | service | every run, also before the first champion (the monitor's heartbeat) |
 | ``DriftedFeatureShare`` | None (0-1) | service | every checked run |
 | ``MaxFeaturePSI`` | None | service | every checked run |
 | ``FeaturePSI`` | None | service, Feature | per compared feature |
@@ -28,6 +29,7 @@ SERVICE = "drift"
 
 def emit_metrics(metrics: Metrics, result: MonitorResult) -> None:
     """Add the run's metrics to ``metrics`` (flushed by ``log_metrics``) and print the per-dimension ones."""
+    metrics.add_metric(name="DriftRuns", unit=MetricUnit.Count, value=1)
     if result.summary is None:
         return
     metrics.add_metric(name="DriftedFeatureShare", unit=MetricUnit.NoUnit, value=result.summary.share)

@@ -1,0 +1,126 @@
+"""The demo's drift scenario, in-process: the project's handlers on moto stand in for the local cloud's
+functions (same events, same code), with the embedded 2013 data replayed from a winter champion."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import boto3
+import numpy as np
+import pytest
+from moto import mock_aws
+from rps_core import storage
+from rps_core.datasets.store import load_latest
+from rps_core.features import build_features, feature_names
+from rps_core.training.reference import reference_stats
+from rps_local.client import InvokeResult
+from rps_local.drift_scenario import default_season_end, run_drift_scenario
+from rps_local.errors import LocalCloudError
+
+from tests.unit.test_drift_handler import Context
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA, MODELS = "rps-data", "rps-models"
+FUNCTIONS = {
+    "PlanFunction": "plan",
+    "IngestFunction": "ingest",
+    "QualityGateFunction": "quality_gate",
+    "TransformFunction": "transform",
+    "DriftFunction": "drift",
+}
+
+
+class InProcessCloud:
+    """The slice of ``CloudClient`` the scenario uses, calling the handlers directly."""
+
+    def __init__(self, s3, sfn, state_machine_arn: str) -> None:
+        self.s3, self.sfn, self.arn = s3, sfn, state_machine_arn
+        self.handlers = {}
+        for logical_id, step in FUNCTIONS.items():
+            spec = importlib.util.spec_from_file_location(f"{step}_app", ROOT / "functions" / step / "app.py")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            self.handlers[logical_id] = module
+
+    def invoke(self, logical_id: str, event):
+        try:
+            return InvokeResult(self.handlers[logical_id].lambda_handler(event, Context()), None, "")
+        except Exception as exc:  # as Lambda reports a handler's exception
+            return InvokeResult({"errorType": type(exc).__name__, "errorMessage": str(exc)}, "Unhandled", "")
+
+    def physical_id(self, logical_id: str) -> str:
+        return {"DataBucket": DATA, "ModelBucket": MODELS}[logical_id]
+
+    def client(self, service: str):
+        return {"s3": self.s3, "stepfunctions": self.sfn}[service]
+
+
+@pytest.fixture
+def cloud(monkeypatch):
+    env = {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "DATA_BUCKET": DATA,
+        "MODEL_BUCKET": MODELS,
+        "SOURCE": "replay",
+        "REPLAY_START": "2013-03-01T00:00",
+        "POWERTOOLS_METRICS_NAMESPACE": "RPS",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    storage.s3_client.cache_clear()
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        for bucket in (DATA, MODELS):
+            s3.create_bucket(Bucket=bucket)
+        sfn = boto3.client("stepfunctions", region_name="us-east-1")
+        arn = sfn.create_state_machine(
+            name="rps-pipeline",
+            definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+            roleArn="arn:aws:iam::123456789012:role/rps",
+        )["stateMachineArn"]
+        monkeypatch.setenv("STATE_MACHINE_ARN", arn)
+        yield InProcessCloud(s3, sfn, arn)
+    storage.s3_client.cache_clear()
+
+
+def backfill_with_a_winter_champion(cloud: InProcessCloud) -> None:
+    """The first run's data steps, and a champion whose reference is its training rows (first 80%)."""
+    plan = cloud.invoke("PlanFunction", {}).payload
+    rows = []
+    for location in plan["locations"]:
+        item = {k: plan[k] for k in ("run_id", "now", "window_start", "window_end")} | {"location": location}
+        gated = cloud.invoke("QualityGateFunction", cloud.invoke("IngestFunction", item).payload).payload
+        cloud.invoke("TransformFunction", gated)
+        x = build_features(load_latest(DATA, location, cloud.s3)[1], "temperature_2m")
+        rows.append(x[: int(len(x) * 0.8)])
+    reference = reference_stats(np.concatenate(rows), feature_names("temperature_2m"))
+    pointer = {"model_version": "1", "target": "temperature_2m", "dataset_version": "x", "reference": reference}
+    storage.put_json(MODELS, "champion/pointer.json", pointer, client=cloud.s3)
+
+
+def test_summer_after_a_winter_champion_starts_one_retraining(cloud):
+    backfill_with_a_winter_champion(cloud)
+    lines: list[str] = []
+    scenario = run_drift_scenario(cloud, "2013-06-29T00:00", wait=False, echo=lines.append)
+    assert scenario.baseline["retrain"] is False and scenario.baseline["window_end"] == "2013-03-01T00:00"
+    assert scenario.drifted["drift"]["share"] > 0.3, lines
+    assert scenario.retraining_started and scenario.repeat["trigger"]["status"] == "already started"
+    executions = cloud.sfn.list_executions(stateMachineArn=cloud.arn)["executions"]
+    assert [e["name"] for e in executions] == ["drift-20130629T0000"]
+    assert any(line.startswith("drift after:  window 2013-05-30T00:00 .. 2013-06-29T00:00") for line in lines)
+
+
+def test_the_scenario_replays_forward_from_the_clock(cloud):
+    backfill_with_a_winter_champion(cloud)
+    with pytest.raises(LocalCloudError, match="the clock is at 2013-03-01T00:00 already"):
+        run_drift_scenario(cloud, "2013-02-01T00:00", wait=False, echo=lambda _: None)
+    assert default_season_end("2013-03-01T00:00") == "2013-06-29T00:00"
+    assert default_season_end("2013-10-19T00:00") == "2013-12-30T23:00"  # the embedded data ends there
+
+
+def test_no_champion_yet_is_explained(cloud):
+    storage.put_json(DATA, "clock/state.json", {"now": "2013-03-01T00:00"}, client=cloud.s3)
+    with pytest.raises(LocalCloudError, match="no champion; run the pipeline"):
+        run_drift_scenario(cloud, wait=False, echo=lambda _: None)
