@@ -1,10 +1,11 @@
 """Forecasts: the champion's prediction per location at "now", run with onnxruntime (no scikit-learn, no mlflow).
 
-``OnnxModel`` wraps an ONNX file; ``forecast_location`` builds the features of the last ``HISTORY_HOURS``
-observations and predicts y(now + h) = y(now) + predicted change; ``write_forecasts`` stores them in the
-data bucket under ``forecasts/location={L}/issued={now}.json`` for the realized-error monitor.
+``OnnxModel`` wraps an ONNX file; ``forecast_from_observations`` builds the features of the last
+``HISTORY_HOURS`` observations and predicts y(t + h) = y(t) + the predicted change; ``run_forecast`` is the
+Forecast step, writing ``forecasts/location={L}/issued={now}.json`` to the data bucket for the monitor.
 """
 
 from rps_core.forecasts.runtime import OnnxModel
+from rps_core.forecasts.service import Forecast, columns_for, forecast_from_observations, forecast_key, run_forecast
 
-__all__ = ["OnnxModel"]
+__all__ = ["Forecast", "OnnxModel", "columns_for", "forecast_from_observations", "forecast_key", "run_forecast"]

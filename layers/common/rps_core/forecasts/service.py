@@ -1,0 +1,106 @@
+"""Batch forecasts: the champion's forecast for each location at "now", written to the data bucket as
+``forecasts/location={L}/issued={now}.json`` for the realized-error monitor to join with what followed."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from rps_core import storage
+from rps_core.config import Settings, parse_time, require
+from rps_core.datasets import load_latest, load_version
+from rps_core.errors import DatasetError, ModelError
+from rps_core.features import HISTORY_HOURS, build_features, feature_names
+from rps_core.forecasts.runtime import OnnxModel
+from rps_core.registry.pointer import read_model_bytes, require_champion
+from rps_core.schema import Observations
+
+TIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+@dataclass(frozen=True)
+class Forecast:
+    location: str
+    issued_at: str
+    base_time: str
+    target_time: str
+    value: float
+    model_version: str
+
+
+def forecast_key(location: str, issued_at: str) -> str:
+    return f"forecasts/location={location}/issued={issued_at}.json"
+
+
+def _hour_text(hour: np.datetime64) -> str:
+    return str(hour.astype("datetime64[m]"))
+
+
+def columns_for(pointer: dict[str, Any]) -> list[int]:
+    """Indices, in ``feature_names(target)``, of the columns the model was trained on, in its order."""
+    names = feature_names(str(pointer["target"]))
+    missing = [f for f in pointer["features"] if f not in names]
+    if missing:
+        raise ModelError(f"the champion needs features this version does not build: {', '.join(missing[:5])}")
+    return [names.index(f) for f in pointer["features"]]
+
+
+def forecast_from_observations(
+    model: OnnxModel, pointer: dict[str, Any], obs: Observations, issued_at: str
+) -> Forecast:
+    """Forecast from the newest observation at or before ``issued_at`` that has the target."""
+    target, horizon = str(pointer["target"]), int(pointer["horizon_hours"])
+    at = np.datetime64(issued_at.replace("Z", "")[:16], "h")
+    upto = int(np.searchsorted(obs.time.astype("datetime64[h]"), at, side="right"))
+    known = np.flatnonzero(~np.isnan(obs.values[target][:upto]))
+    if known.size == 0:
+        raise DatasetError(f"{obs.location}: no {target} observation at or before {issued_at}")
+    last = int(known[-1])
+    window = obs.slice(max(0, last + 1 - HISTORY_HOURS), last + 1)
+    row = build_features(window, target)[-1:, columns_for(pointer)]
+    value = float(obs.values[target][last]) + float(model.predict(row)[0])
+    base = obs.time[last].astype("datetime64[h]")
+    return Forecast(
+        location=obs.location, issued_at=issued_at, base_time=_hour_text(base),
+        target_time=_hour_text(base + np.timedelta64(horizon, "h")), value=round(value, 3),
+        model_version=str(pointer["model_version"]),
+    )
+
+
+def _versions(event: Any) -> dict[str, str]:
+    items = event.get("datasets") if isinstance(event, dict) else None
+    if not isinstance(items, list):
+        return {}
+    valid = [i for i in items if isinstance(i, dict) and i.get("location") and i.get("dataset_version")]
+    return {str(i["location"]): str(i["dataset_version"]) for i in valid}
+
+
+def run_forecast(event: Any, settings: Settings, client: Any = None) -> dict[str, Any]:
+    data_bucket = require(settings.data_bucket, "DATA_BUCKET")
+    model_bucket = require(settings.model_bucket, "MODEL_BUCKET")
+    now = event.get("now") if isinstance(event, dict) else None
+    issued_at = parse_time(now, "now").strftime(TIME_FORMAT) if now else None
+    pointer = require_champion(model_bucket, client)
+    model = OnnxModel(read_model_bytes(str(pointer["model_uri"]), client))
+    versions = _versions(event)
+    forecasts, keys, skipped = [], [], []
+    for location in settings.location_names:
+        try:
+            if location in versions:
+                obs = load_version(data_bucket, location, versions[location], client)
+            else:
+                _, obs = load_latest(data_bucket, location, client)
+            at = issued_at or _hour_text(obs.time[-1].astype("datetime64[h]"))
+            forecast = forecast_from_observations(model, pointer, obs, at)
+        except (DatasetError, ModelError) as exc:
+            skipped.append({"location": location, "error": type(exc).__name__, "message": str(exc)})
+            continue
+        key = forecast_key(location, forecast.issued_at)
+        storage.put_json(data_bucket, key, asdict(forecast), client=client)
+        forecasts.append(asdict(forecast))
+        keys.append(key)
+    if not forecasts and skipped:
+        raise DatasetError(f"no forecast could be made: {'; '.join(s['message'] for s in skipped)}")
+    return {"forecasts": forecasts, "keys": keys, "skipped": skipped, "model_version": str(pointer["model_version"])}

@@ -1,0 +1,47 @@
+"""The comparison report: challenger, champion and persistence on the same test rows, overall and per location."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _num(value: Any, digits: int = 3) -> str:
+    return "n/a" if value is None else f"{float(value):.{digits}f}"
+
+
+def comparison_table(challenger: dict[str, Any], champion: dict[str, Any] | None) -> str:
+    """Markdown table, one row per location plus ``all``: MAE of each model, persistence, skill, and the
+    change of MAE from champion to challenger."""
+    lines = [
+        "| location | challenger MAE | champion MAE | persistence MAE | challenger skill | champion skill | change |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    rows = [("all", challenger, champion)]
+    champ_locs = (champion or {}).get("per_location", {})
+    for name, scores in sorted(challenger.get("per_location", {}).items()):
+        rows.append((name, scores, champ_locs.get(name)))
+    for name, new, old in rows:
+        change = "n/a" if not old else f"{float(new['mae']) - float(old['mae']):+.3f}"
+        lines.append(
+            f"| {name} | {_num(new['mae'])} | {_num((old or {}).get('mae'))} | {_num(new.get('persistence_mae'))} "
+            f"| {_num(new.get('skill'))} | {_num((old or {}).get('skill'))} | {change} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def comparison_report(
+    candidate: dict[str, Any], champion_metrics: dict[str, Any] | None, champion_version: str | None,
+    promoted: bool, reason: str, challenger_version: str,
+) -> str:
+    split = candidate.get("split", {})
+    rows = f"{split.get('test_rows', 'n/a')} ({split.get('test_start', '?')} to {split.get('test_end', '?')})"
+    outcome = "promoted to champion" if promoted else "not promoted: the champion stays"
+    return (
+        f"# Model comparison: {candidate.get('target')} at {candidate.get('horizon_hours')} h\n\n"
+        f"- challenger: version {challenger_version} (`{candidate.get('model_id')}`), {outcome} ({reason})\n"
+        f"- champion: {'version ' + str(champion_version) if champion_version else 'none'}\n"
+        f"- dataset version: `{candidate.get('dataset_version')}`\n"
+        f"- test rows: {rows},"
+        f" the last {int(100 * float(split.get('test_fraction', 0.2)))}% by time; MAE in the target's unit\n\n"
+        + comparison_table(candidate["metrics"], champion_metrics)
+    )

@@ -1,0 +1,92 @@
+"""The Train step: load the dataset versions named by the Transform outputs, train the challenger, evaluate it
+and the champion on the same test rows, write the model files and the candidate pointer."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+from rps_core.config import Settings, require
+from rps_core.datasets import PROFILE, load_version, version_prefix
+from rps_core.errors import InvalidEventError
+from rps_core.registry.pointer import read_champion
+from rps_core.training.artifacts import (
+    candidate_document,
+    combined_version,
+    load_sklearn,
+    new_model_id,
+    write_candidate,
+)
+from rps_core.training.train import train_and_evaluate
+
+
+def parse_datasets(event: Any) -> dict[str, str]:
+    """``{location: dataset_version}`` from the state's ``datasets`` (the per-location Transform outputs)."""
+    items = event.get("datasets") if isinstance(event, dict) else None
+    if not isinstance(items, list) or not items:
+        raise InvalidEventError("train: the event needs 'datasets', a non-empty list of Transform outputs")
+    datasets: dict[str, str] = {}
+    for i, item in enumerate(items):
+        if not isinstance(item, dict) or not item.get("location") or not item.get("dataset_version"):
+            raise InvalidEventError(f"train: datasets[{i}] needs 'location' and 'dataset_version'")
+        datasets[str(item["location"])] = str(item["dataset_version"])
+    return datasets
+
+
+def small_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The headline numbers for the state (Step Functions payloads are limited to 256 KB)."""
+    keys = ("mae", "rmse", "r2", "persistence_mae", "skill")
+    out = {k: metrics.get(k) for k in keys}
+    out["per_location"] = {
+        loc: {k: s.get(k) for k in ("mae", "persistence_mae", "skill")}
+        for loc, s in metrics.get("per_location", {}).items()
+    }
+    return out
+
+
+def load_profile(bucket: str, datasets: dict[str, str], client: Any) -> str:
+    from rps_core import storage
+
+    parts = []
+    for location, version in sorted(datasets.items()):
+        body = storage.get_bytes(bucket, version_prefix(location, version) + PROFILE, client)
+        parts.append(body.decode() if body else f"# {location}\n\n(no profile.md in version {version})\n")
+    return "\n\n".join(parts)
+
+
+def run_train(event: Any, settings: Settings, client: Any = None, now: datetime | None = None) -> dict[str, Any]:
+    data_bucket = require(settings.data_bucket, "DATA_BUCKET")
+    model_bucket = require(settings.model_bucket, "MODEL_BUCKET")
+    datasets = parse_datasets(event)
+    # DatasetError (missing or corrupt version) stops here, before anything is written.
+    observations = [load_version(data_bucket, loc, version, client) for loc, version in sorted(datasets.items())]
+    champion_doc = read_champion(model_bucket, client)
+    champion = load_sklearn(champion_doc["sklearn_uri"], client) if champion_doc else None
+    result = train_and_evaluate(
+        observations, settings.target, settings.horizon_hours, champion=champion, champion_doc=champion_doc
+    )
+    trained_at = now or datetime.now(UTC)
+    model_id = new_model_id(combined_version(datasets), trained_at)
+    doc = candidate_document(result, model_bucket, model_id, datasets, trained_at)
+    doc["git_commit"] = os.environ.get("GIT_COMMIT", "")
+    doc["champion_evaluation"] = {
+        "version": champion_doc["model_version"] if champion_doc else None,
+        "metrics": result.champion_metrics,
+        "note": result.champion_note,
+    }
+    key = write_candidate(model_bucket, result, doc, load_profile(data_bucket, datasets, client), client)
+    return {
+        "dataset_version": doc["dataset_version"],
+        "datasets": doc["datasets"],
+        "model_id": model_id,
+        "candidate_key": key,
+        "challenger": small_metrics(result.metrics),
+        "champion": (
+            {"version": champion_doc["model_version"], **small_metrics(result.champion_metrics)}
+            if champion_doc and result.champion_metrics else None
+        ),
+        "champion_note": result.champion_note,
+        "split": result.split,
+        "training_seconds": result.seconds,
+    }
