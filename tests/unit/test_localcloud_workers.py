@@ -189,3 +189,16 @@ def test_idle_workers_are_reaped(code):
         assert runtime.stats() == {}
     finally:
         runtime.close()
+
+
+def test_restart_after_a_code_change_runs_the_new_code(tmp_path):
+    (tmp_path / "app.py").write_text("def handler(event, context):\n    return 'v1'\n")
+    runtime = LambdaRuntime("http://localhost:1")
+    try:
+        assert runtime.invoke(_spec(tmp_path, "app.handler"), {}).payload == '"v1"'
+        (tmp_path / "app.py").write_text("def handler(event, context):\n    return 'v2'\n")
+        assert runtime.invoke(_spec(tmp_path, "app.handler"), {}).payload == '"v1"'  # warm: the old code
+        runtime.restart()  # what `rps deploy` does
+        assert runtime.invoke(_spec(tmp_path, "app.handler"), {}).payload == '"v2"'
+    finally:
+        runtime.close()
