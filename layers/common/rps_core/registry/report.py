@@ -9,11 +9,14 @@ def _num(value: Any, digits: int = 3) -> str:
     return "n/a" if value is None else f"{float(value):.{digits}f}"
 
 
-def comparison_table(challenger: dict[str, Any], champion: dict[str, Any] | None) -> str:
+def comparison_table(
+    challenger: dict[str, Any], champion: dict[str, Any] | None, labels: tuple[str, str] = ("challenger", "champion")
+) -> str:
     """Markdown table, one row per location plus ``all``: MAE of each model, persistence, skill, and the
     change of MAE from champion to challenger."""
+    new, old = labels
     lines = [
-        "| location | challenger MAE | champion MAE | persistence MAE | challenger skill | champion skill | change |",
+        f"| location | {new} MAE | {old} MAE | persistence MAE | {new} skill | {old} skill | change |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     rows = [("all", challenger, champion)]
