@@ -1,0 +1,392 @@
+"""Serving: warm latency through the whole handler, cold start, memory of a warm worker, package size.
+
+The model is a HistGradientBoostingRegressor trained on the embedded JFK data with the real features,
+exported with skl2onnx, published with a champion pointer to a moto S3 server that this process runs
+(fresh processes fetch it over HTTP, as a Lambda environment fetches it from S3).
+
+- warm: HTTP API v2 events → lambda_handler (Mangum → FastAPI → validation → features → ONNX → metrics)
+  vs the bare ``InferenceSession.run`` on the same feature rows;
+- cold: a fresh process importing ``rps_serving.handler`` (settings, app, S3 client, model load) and
+  answering one request, vs a fresh process running ``mlflow.pyfunc.load_model`` + one predict of the
+  same estimator saved by ``mlflow.sklearn`` (mlflow-skinny);
+- memory: a fresh process answering 10,000 requests: peak RSS, and RSS growth from request 1,000 on;
+- size: installed sizes of the serving function's packages and its layer's (no __pycache__, tests or
+  dist-info), once each, and as ``sam build`` lays them out today (numpy in the function and the layer).
+
+    .venv/bin/python -m bench.bench_serving
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from importlib.metadata import distribution
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL_BUCKET, DATA_BUCKET = "rps-bench-models", "rps-bench-data"
+WARM_REQUESTS, COLD_RUNS, MEMORY_REQUESTS = 3000, 5, 10_000
+TARGET, HORIZON = "temperature_2m", 6
+MIB = 2**20
+
+
+# ---------------------------------------------------------------- model and requests
+
+
+def _observations() -> Any:
+    from rps_core.datasets import clean_window, to_hourly_grid
+    from rps_core.schema import observations_from_payload
+    from rps_core.sources import load_embedded
+
+    obs = observations_from_payload(load_embedded()[0], "JFK")
+    return to_hourly_grid(clean_window(obs)[0])
+
+
+def _train(obs: Any, out: Path) -> dict[str, Any]:
+    """Train on the first 80% by time, export ONNX; returns the pointer (and saves the mlflow model)."""
+    from rps_core.features import HISTORY_HOURS, build_features, build_target, feature_names
+    from rps_core.training.reference import reference_stats
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import FloatTensorType
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    x = build_features(obs, TARGET)
+    delta, _ = build_target(obs, TARGET, HORIZON)
+    split = int(len(obs) * 0.8)
+    rows = (np.arange(len(obs)) < split) & ~np.isnan(delta)
+    est = HistGradientBoostingRegressor(loss="absolute_error", max_iter=200, random_state=0).fit(x[rows], delta[rows])
+    onx = convert_sklearn(est, initial_types=[("X", FloatTensorType([None, x.shape[1]]))])
+    (out / "model.onnx").write_bytes(onx.SerializeToString())
+    _save_mlflow(est, out / "mlflow_model")
+    names = feature_names(TARGET)
+    return {
+        "model_version": "1", "model_id": "bench", "run_id": "bench",
+        "model_uri": f"s3://{MODEL_BUCKET}/models/bench/model.onnx",
+        "sklearn_uri": f"s3://{MODEL_BUCKET}/models/bench/model.joblib",
+        "target": TARGET, "horizon_hours": HORIZON, "history_hours": HISTORY_HOURS, "features": names,
+        "reference": reference_stats(x[rows], names), "metrics": {}, "dataset_version": "bench",
+        "trained_at": "2013-10-19T00:00", "promoted_at": "2013-10-19T00:00",
+    }  # fmt: skip
+
+
+def _save_mlflow(est: Any, path: Path) -> None:
+    try:
+        import mlflow.sklearn
+
+        # cloudpickle: mlflow-skinny has no skops, the default serialization of mlflow 3.
+        mlflow.sklearn.save_model(est, str(path), serialization_format="cloudpickle", pip_requirements=[])
+    except Exception as exc:
+        (path.parent / "mlflow_error.txt").write_text(f"{type(exc).__name__}: {exc}")
+
+
+def _request_bodies(obs: Any, count: int) -> list[dict[str, Any]]:
+    """``count`` /predict bodies from the last 20% of the data, each ending at a known target value."""
+    from rps_core.features import HISTORY_HOURS
+    from rps_core.schema import VARIABLES, format_times
+
+    target = obs.values[TARGET]
+    ends = [e for e in range(int(len(obs) * 0.8), len(obs)) if not np.isnan(target[e - 1])][:count]
+    bodies = []
+    for end in ends:
+        part = obs.slice(end - HISTORY_HOURS, end)
+        rows = [
+            {"time": t, **{n: None if np.isnan(part.values[n][i]) else float(part.values[n][i]) for n in VARIABLES}}
+            for i, t in enumerate(format_times(part.time))
+        ]
+        bodies.append({"location": "JFK", "observations": rows})
+    return bodies
+
+
+def v2_event(method: str, path: str, body: Any = None) -> dict[str, Any]:
+    event = json.loads((ROOT / "events" / "reference" / "apiGatewayProxyV2Event.json").read_text())
+    event.update(rawPath=path, rawQueryString="", body=None if body is None else json.dumps(body))
+    event.pop("queryStringParameters", None)
+    event["headers"]["content-type"] = "application/json"
+    event["requestContext"]["http"].update(method=method, path=path)
+    return event
+
+
+# ---------------------------------------------------------------- environment
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def _s3_server(model_dir: Path, pointer: dict[str, Any]) -> Iterator[dict[str, str]]:
+    """A moto S3 server holding the model and its pointer; yields the environment of the function."""
+    import logging
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request otherwise
+
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    env = {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
+        "MODEL_BUCKET": MODEL_BUCKET, "DATA_BUCKET": DATA_BUCKET, "TARGET": TARGET,
+        "POWERTOOLS_METRICS_NAMESPACE": "RPS-bench", "POWERTOOLS_SERVICE_NAME": "serving",
+        "MODEL_CHECK_SECONDS": "30",
+    }  # fmt: skip
+    try:
+        s3 = boto3.client("s3", endpoint_url=env["AWS_ENDPOINT_URL"], region_name="us-east-1",
+                          aws_access_key_id="bench", aws_secret_access_key="bench")  # fmt: skip
+        for bucket in (MODEL_BUCKET, DATA_BUCKET):
+            s3.create_bucket(Bucket=bucket)
+        s3.put_object(Bucket=MODEL_BUCKET, Key="models/bench/model.onnx", Body=(model_dir / "model.onnx").read_bytes())
+        s3.put_object(Bucket=MODEL_BUCKET, Key="champion/pointer.json", Body=json.dumps(pointer).encode())
+        yield env
+    finally:
+        server.stop()
+
+
+def _run_python(code: str, env: dict[str, str], *args: str) -> dict[str, Any]:
+    """Run ``code`` in a fresh interpreter; it prints one JSON line last (metrics lines go before it)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *args], env={**os.environ, **env}, cwd=ROOT,
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    if proc.returncode != 0:
+        raise RuntimeError(f"bench subprocess failed: {proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------- measurements
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    arr = np.array(samples) * 1000.0
+    return float(np.percentile(arr, 50)), float(np.percentile(arr, 99))
+
+
+WARM = """
+import contextlib, json, os, sys, time
+import numpy as np
+from rps_core.features import build_features
+from rps_serving import handler
+from rps_serving.inputs import to_observations
+events, warmup, count = json.load(open(sys.argv[1])), 300, int(sys.argv[2])
+model = handler.store.current
+bodies = [json.loads(e["body"]) for e in events]
+def feats(b):
+    return build_features(to_observations("JFK", b["observations"], model.target), model.target)
+rows = [feats(b)[-1:] for b in bodies]
+health = dict(events[0], body=None)
+health["requestContext"] = dict(health["requestContext"], http=dict(health["requestContext"]["http"], method="GET",
+                                                                   path="/health"))
+def timed(call, items):
+    out = []
+    for i in range(warmup + count):
+        item = items[i % len(items)]
+        t0 = time.perf_counter()
+        call(item)
+        if i >= warmup:
+            out.append((time.perf_counter() - t0) * 1000.0)
+    return [float(np.percentile(out, 50)), float(np.percentile(out, 99))]
+with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+    assert handler.lambda_handler(events[0], None)["statusCode"] == 200
+    result = {
+        "full": timed(lambda e: handler.lambda_handler(e, None), events),
+        "bare": timed(lambda x: model.session.run(None, {model.input_name: x}), rows),
+        "features": timed(feats, bodies),
+        "health": timed(lambda e: handler.lambda_handler(e, None), [health]),
+    }
+print(json.dumps(result))
+"""
+
+
+def _warm(env: dict[str, str], work: Path, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """In a fresh process: no moto server thread there to take the GIL while onnxruntime releases it."""
+    (work / "warm.json").write_text(json.dumps([v2_event("POST", "/predict", b) for b in bodies]))
+    out = _run_python(WARM, env, str(work / "warm.json"), str(WARM_REQUESTS))
+    (p50, p99), rows = out["full"], []
+    rows.append({"case": "warm /predict, full handler (v2 event)", "p50_ms": p50, "p99_ms": p99,
+                 "goal": "p50 < 2 ms, p99 < 5 ms", "met": p50 < 2 and p99 < 5})  # fmt: skip
+    for key, label in (
+        ("bare", "bare ONNX predict, same rows"),
+        ("features", "features of one request (part of the above)"),
+        ("health", "warm GET /health, full handler (the stack alone)"),
+    ):
+        rows.append({"case": label, "p50_ms": out[key][0], "p99_ms": out[key][1], "goal": "", "met": None})
+    return rows
+
+
+COLD_SERVING = """
+import json, sys, time
+t0 = time.perf_counter()
+from rps_serving import handler
+loaded = time.perf_counter()
+event = json.load(open(sys.argv[1]))
+status = handler.lambda_handler(event, None)["statusCode"]
+t1 = time.perf_counter()
+print(json.dumps({"init_s": loaded - t0, "total_s": t1 - t0, "status": status,
+                  "model": handler.store.current is not None}))
+"""
+
+COLD_MLFLOW = """
+import json, sys, time
+import numpy as np
+t0 = time.perf_counter()
+import mlflow.pyfunc
+model = mlflow.pyfunc.load_model(sys.argv[1])
+model.predict(np.load(sys.argv[2]))
+t1 = time.perf_counter()
+print(json.dumps({"total_s": t1 - t0}))
+"""
+
+
+def _cold(env: dict[str, str], work: Path, body: dict[str, Any], row: np.ndarray) -> list[dict[str, Any]]:
+    (work / "event.json").write_text(json.dumps(v2_event("POST", "/predict", body)))
+    np.save(work / "row.npy", row)
+    serving = [_run_python(COLD_SERVING, env, str(work / "event.json")) for _ in range(COLD_RUNS)]
+    if not all(r["model"] and r["status"] == 200 for r in serving):
+        raise RuntimeError(f"bench: cold start did not serve: {serving}")
+    total = statistics.median(r["total_s"] for r in serving)
+    out = [
+        {"case": f"cold start, imports + model from S3 + 1st request (median of {COLD_RUNS})", "seconds": total,
+         "goal": "< 1.5 s (aim 1.0 s)", "met": total < 1.5},
+    ]  # fmt: skip
+    error = work / "mlflow_error.txt"
+    if error.exists():
+        out.append({"case": "cold start via mlflow.pyfunc", "seconds": None, "goal": "", "met": None,
+                    "note": f"not measured: {error.read_text()}"})  # fmt: skip
+    else:
+        runs = [_run_python(COLD_MLFLOW, {}, str(work / "mlflow_model"), str(work / "row.npy"))["total_s"]
+                for _ in range(COLD_RUNS)]  # fmt: skip
+        out.append({"case": f"cold start via mlflow.pyfunc load + predict (median of {COLD_RUNS})",
+                    "seconds": statistics.median(runs), "goal": "", "met": None,
+                    "note": "mlflow-skinny, local model dir (no S3), sklearn estimator"})  # fmt: skip
+    return out
+
+
+MEMORY = """
+import contextlib, json, os, sys
+from rps_serving import handler
+events = json.load(open(sys.argv[1]))
+def status(key):
+    for line in open("/proc/self/status"):
+        if line.startswith(key):
+            return int(line.split()[1]) * 1024
+rss = {}
+with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+    for i in range(1, int(sys.argv[2]) + 1):
+        assert handler.lambda_handler(events[i % len(events)], None)["statusCode"] == 200
+        if i in (1000, int(sys.argv[2])):
+            rss[i] = status("VmRSS:")
+print(json.dumps({"rss": rss, "peak": status("VmHWM:")}))
+"""
+
+
+def _memory(env: dict[str, str], work: Path, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    (work / "events.json").write_text(json.dumps([v2_event("POST", "/predict", b) for b in bodies]))
+    out = _run_python(MEMORY, env, str(work / "events.json"), str(MEMORY_REQUESTS))
+    peak = out["peak"] / 1e6
+    growth = (out["rss"][str(MEMORY_REQUESTS)] - out["rss"]["1000"]) / 1e6
+    return [
+        {"case": f"peak RSS of a warm worker after {MEMORY_REQUESTS:,} requests", "MB": peak,
+         "goal": "< 300 MB (MemorySize 512)", "met": peak < 300},
+        {"case": f"RSS growth from request 1,000 to {MEMORY_REQUESTS:,}", "MB": growth,
+         "goal": "flat (< 1 MB)", "met": growth < 1},
+    ]  # fmt: skip
+
+
+def _requirements(path: Path) -> list[str]:
+    lines = (line.split("#")[0].strip() for line in path.read_text().splitlines())
+    return [re.split(r"[<>=!~;\[ ]", line)[0] for line in lines if line]
+
+
+def _closure(names: list[str]) -> dict[str, Any]:
+    from packaging.requirements import Requirement
+
+    seen: dict[str, Any] = {}
+    stack = list(names)
+    while stack:
+        name = stack.pop()
+        key = re.sub(r"[-_.]+", "-", name).lower()
+        if key in seen:
+            continue
+        seen[key] = dist = distribution(name)
+        for text in dist.requires or []:
+            req = Requirement(text)
+            if req.marker is None or req.marker.evaluate({"extra": ""}):
+                stack.append(req.name)
+    return seen
+
+
+def _slim_size(files: Any) -> int:
+    total = 0
+    for f in files or []:
+        p = str(f)
+        if "__pycache__" in p or ".dist-info/" in p or "/tests/" in p or p.endswith(".pyc"):
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            total += f.locate().stat().st_size
+    return total
+
+
+def _tree_size(root: Path) -> int:
+    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+
+
+def _size() -> list[dict[str, Any]]:
+    function = _closure(_requirements(ROOT / "serving" / "requirements.txt"))
+    layer = _closure(_requirements(ROOT / "layers" / "common" / "requirements.txt"))
+    sizes = {k: _slim_size(d.files) for k, d in {**function, **layer}.items()}
+    code = _tree_size(ROOT / "serving" / "rps_serving") + _tree_size(ROOT / "layers" / "common" / "rps_core")
+    once = (sum(sizes.values()) + code) / MIB
+    as_built = (sum(sizes[k] for k in function) + sum(sizes[k] for k in layer) + code) / MIB
+    top = sorted(sizes.items(), key=lambda kv: -kv[1])[:4]
+    note = ", ".join(f"{k} {v / MIB:.0f}" for k, v in top) + f", code {code / MIB:.1f} MiB"
+    dup = sorted(set(function) & set(layer))
+    return [
+        {"case": "package: serving function + its layer, each package once", "MiB": once,
+         "goal": "< 150 MiB (Lambda: 250)", "met": once < 150, "note": note},
+        {"case": "package as sam build lays it out (function and layer install separately)", "MiB": as_built,
+         "goal": "< 150 MiB", "met": as_built < 150, "note": f"in both: {', '.join(dup) or 'none'}"},
+    ]  # fmt: skip
+
+
+def run() -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        obs = _observations()
+        pointer = _train(obs, work)
+        bodies = _request_bodies(obs, 100)
+        with _s3_server(work, pointer) as env:
+            rows += _warm(env, work, bodies)
+            from rps_core.features import build_features
+            from rps_serving.inputs import to_observations
+
+            row = build_features(to_observations("JFK", bodies[0]["observations"], TARGET), TARGET)[-1:]
+            rows += _cold(env, work, bodies[0], row)
+            rows += _memory(env, work, bodies)
+    rows += _size()
+    for r in rows:
+        for k, v in list(r.items()):
+            if isinstance(v, float):
+                r[k] = round(v, 3)
+    return [{"bench": "serving", **r} for r in rows]
+
+
+if __name__ == "__main__":
+    for r in run():
+        print(json.dumps(r))
