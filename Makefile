@@ -98,9 +98,13 @@ audit: $(TOOLS_BIN)/sam
 		$(addprefix -r ,$(wildcard layers/*/requirements.txt functions/*/requirements.txt serving/requirements.txt))
 
 # sam build without a container needs `python3.12` on PATH: the tools environment provides it (made
-# with PYTHON, which the Makefile picks as 3.12 when there is one).
+# with PYTHON, which the Makefile picks as 3.12 when there is one). sam build installs each function's
+# requirements on its own, so packages the layer already has (numpy) are dropped from the functions
+# when the versions match, then every function + its layers is checked against 250 MiB. `sam deploy`
+# deploys this .aws-sam/build.
 sizes: $(TOOLS_BIN)/sam
 	PATH="$(CURDIR)/$(TOOLS_BIN):$$PATH" $(TOOLS_BIN)/sam build
+	$(TOOLS_BIN)/python tools/dedupe_build.py .aws-sam/build
 	$(TOOLS_BIN)/python tools/check_sizes.py .aws-sam/build
 
 demo: venv

@@ -102,3 +102,51 @@ def test_symlinks_are_not_followed(build: Path) -> None:
     (build / "SmallFunction" / "link.so").symlink_to(build / "BigFunction" / "sklearn" / "big.so")
     small = {s.name: s for s in check_sizes.measure(build)[0]}["SmallFunction"]
     assert small.code_bytes < MIB
+
+
+def _dist(site: Path, name: str, version: str, files: dict[str, int]) -> None:
+    """A fake installed distribution: its files and a dist-info whose RECORD lists them."""
+    info = site / f"{name}-{version}.dist-info"
+    (info / "licenses").mkdir(parents=True)
+    (info / "licenses" / "LICENSE.txt").write_text("license")
+    rows = []
+    for rel, size in files.items():
+        _file(site / rel, size)
+        rows.append(f"{rel},sha256=x,{size}")
+    rows += [f"{info.name}/RECORD,,", f"{info.name}/licenses/LICENSE.txt,sha256=x,7", "../../bin/tool,sha256=x,1"]
+    (info / "RECORD").write_text("\n".join(rows) + "\n")
+
+
+def test_dedupe_drops_a_same_version_copy_of_a_layer_package(build: Path) -> None:
+    import dedupe_build
+
+    # GIVEN numpy 2.5.5 in the layer, the same numpy in BigFunction and another version in SmallFunction
+    layer_site = build / "CoreLayer" / "python"
+    _dist(layer_site, "numpy", "2.5.5", {"numpy/core.so": 40 * MIB, "numpy.libs/blas.so": 10 * MIB})
+    _dist(build / "BigFunction", "numpy", "2.5.5", {"numpy/core.so": 40 * MIB, "numpy.libs/blas.so": 10 * MIB})
+    _dist(build / "SmallFunction", "numpy", "2.4.0", {"numpy/core.so": 40 * MIB})
+    _dist(build / "BigFunction", "scikit_learn", "1.9.1", {"sklearn/tree.so": MIB})
+    before = {s.name: s.code_bytes for s in check_sizes.measure(build)[0]}
+    # WHEN deduped
+    lines, removed = dedupe_build.dedupe(build)
+    # THEN BigFunction loses its numpy (files, dist-info and emptied dirs), keeps scikit-learn
+    assert 50 * MIB <= removed < 50 * MIB + 4096  # the files, plus the dist-info RECORD lists
+    assert not (build / "BigFunction" / "numpy").exists() and not (build / "BigFunction" / "numpy.libs").exists()
+    assert not (build / "BigFunction" / "numpy-2.5.5.dist-info").exists()
+    assert (build / "BigFunction" / "sklearn" / "tree.so").exists()
+    after = {s.name: s.code_bytes for s in check_sizes.measure(build)[0]}
+    assert before["BigFunction"] - after["BigFunction"] > 50 * MIB
+    # AND a different version is kept and reported; the layer is untouched
+    assert after["SmallFunction"] == before["SmallFunction"]
+    assert "SmallFunction: kept numpy 2.4.0 (the layer has 2.5.5)" in lines
+    assert (layer_site / "numpy" / "core.so").exists()
+
+
+def test_dedupe_dry_run_changes_nothing(build: Path) -> None:
+    import dedupe_build
+
+    _dist(build / "CoreLayer" / "python", "numpy", "2.5.5", {"numpy/core.so": MIB})
+    _dist(build / "BigFunction", "numpy", "2.5.5", {"numpy/core.so": MIB})
+    lines, removed = dedupe_build.dedupe(build, dry_run=True)
+    assert MIB <= removed < MIB + 4096 and lines[0].startswith("BigFunction: would remove numpy 2.5.5")
+    assert (build / "BigFunction" / "numpy" / "core.so").exists()
