@@ -5,6 +5,8 @@ at one process and about 0.5 GB (see DESIGN.md)."""
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import signal
 import subprocess
@@ -18,6 +20,12 @@ from rps_local.errors import MlflowServerError
 __all__ = ["ARTIFACT_BUCKET", "MlflowServer", "find_mlflow"]
 
 ARTIFACT_BUCKET = "rps-mlflow-artifacts"
+
+
+def _die_with_parent() -> None:
+    """Linux: the server gets SIGTERM when the cloud's process dies, even by SIGKILL (no orphan server)."""
+    with contextlib.suppress(OSError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def find_mlflow(project_dir: Path) -> Path:
@@ -70,7 +78,13 @@ class MlflowServer:
         ]
         with self.log_path.open("wb") as log:
             self._process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, env=env, stdin=subprocess.DEVNULL, start_new_session=True
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,  # one prctl call before exec
             )
 
     def wait_ready(self, timeout_s: float = 60.0) -> None:
