@@ -19,6 +19,7 @@ from typing import Any
 
 from rps_local.endpoints import control_request
 from rps_local.process import CloudProcess
+from rps_local.procs import tree_pss_mb
 
 PROJECT = Path(__file__).resolve().parents[1]
 TOY = PROJECT / "tests" / "integration" / "fixtures" / "toy"
@@ -176,7 +177,12 @@ def _all_warm(work: Path) -> list[dict[str, Any]]:
                 "unit": "GB",
                 "goal": "< 2.5",
                 "samples": f"pipeline {described['status']}",
-            }
+            },
+            {
+                "case": "  the same as PSS (shared pages counted once)",
+                "median": tree_pss_mb([cloud.pid]) / 1024,
+                "unit": "GB",
+            },
         ]
 
 

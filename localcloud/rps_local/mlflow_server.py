@@ -23,7 +23,8 @@ ARTIFACT_BUCKET = "rps-mlflow-artifacts"
 
 
 def _die_with_parent() -> None:
-    """Linux: the server gets SIGTERM when the cloud's process dies, even by SIGKILL (no orphan server)."""
+    """Linux: the server gets SIGTERM when the cloud's process dies, even by SIGKILL (no orphan server).
+    The signal follows the thread that started it: start the cloud from a thread that lives as long."""
     with contextlib.suppress(OSError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-__all__ = ["rss_mb", "tree_rss_mb"]
+__all__ = ["pss_mb", "rss_mb", "tree_pss_mb", "tree_rss_mb"]
 
 
 def _children() -> dict[int, list[int]]:
@@ -33,8 +33,19 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def tree_rss_mb(roots: Iterable[int]) -> float:
-    """The summed RSS of ``roots`` and all their descendants (each process counted once)."""
+def pss_mb(pid: int) -> float:
+    """Proportional set size: shared pages divided among the processes that share them."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _tree(roots: Iterable[int]) -> set[int]:
     children = _children()
     seen: set[int] = set()
     stack = list(roots)
@@ -44,4 +55,14 @@ def tree_rss_mb(roots: Iterable[int]) -> float:
             continue
         seen.add(pid)
         stack.extend(children.get(pid, []))
-    return sum(rss_mb(pid) for pid in seen)
+    return seen
+
+
+def tree_rss_mb(roots: Iterable[int]) -> float:
+    """The summed RSS of ``roots`` and all their descendants (shared pages counted in each: an upper bound)."""
+    return sum(rss_mb(pid) for pid in _tree(roots))
+
+
+def tree_pss_mb(roots: Iterable[int]) -> float:
+    """The summed PSS of the tree: what it really holds in RAM."""
+    return sum(pss_mb(pid) for pid in _tree(roots))
