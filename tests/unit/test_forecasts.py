@@ -1,0 +1,81 @@
+"""Forecasts: the ONNX runtime wrapper and the forecast at "now" from the last HISTORY_HOURS observations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from rps_core.errors import DatasetError, ModelError
+from rps_core.features import HISTORY_HOURS, build_features, feature_names
+from rps_core.forecasts import OnnxModel, columns_for, forecast_from_observations, forecast_key
+from rps_core.training import train_and_evaluate
+
+from tests.unit.model_data import FAST_PARAMS, synthetic_observations, two_locations
+
+TARGET = "temperature_2m"
+pytestmark = pytest.mark.filterwarnings("ignore:Field onnx.AttributeProto:DeprecationWarning")
+
+
+@pytest.fixture(scope="module")
+def champion():
+    result = train_and_evaluate(two_locations(), TARGET, 6, params=FAST_PARAMS)
+    pointer = {"target": TARGET, "horizon_hours": 6, "features": result.features, "model_version": "7"}
+    return result, OnnxModel(result.onnx), pointer
+
+
+def test_forecast_is_the_last_value_plus_the_predicted_change(champion) -> None:
+    result, model, pointer = champion
+    obs = synthetic_observations("X", 24 * 20, seed=3)
+    obs.values[TARGET][-3:] = np.nan  # the newest hours lack the target: forecast from the last known one
+    issued = str(obs.time[-1].astype("datetime64[m]"))
+    forecast = forecast_from_observations(model, pointer, obs, issued)
+    last = len(obs) - 4
+    expected = obs.values[TARGET][last] + result.model.predict(build_features(obs, TARGET)[last : last + 1])[0]
+    assert forecast.value == pytest.approx(expected, abs=1e-3)
+    assert forecast.base_time == str(obs.time[last].astype("datetime64[m]"))
+    assert forecast.target_time == str((obs.time[last] + np.timedelta64(6, "h")).astype("datetime64[m]"))
+    assert forecast.issued_at == issued and forecast.model_version == "7"
+
+
+def test_forecast_uses_only_data_up_to_issue_time(champion) -> None:
+    _, model, pointer = champion
+    obs = synthetic_observations("X", 24 * 20, seed=4)
+    at = str(obs.time[300].astype("datetime64[m]"))
+    head = obs.slice(0, 301)
+    assert forecast_from_observations(model, pointer, obs, at) == forecast_from_observations(model, pointer, head, at)
+
+
+def test_no_target_before_issue_time_is_a_dataset_error(champion) -> None:
+    _, model, pointer = champion
+    obs = synthetic_observations("X", 48)
+    with pytest.raises(DatasetError, match="no temperature_2m"):
+        forecast_from_observations(model, pointer, obs, "2000-01-01T00:00")
+
+
+def test_columns_follow_the_pointer_and_unknown_features_fail() -> None:
+    names = feature_names(TARGET)
+    assert columns_for({"target": TARGET, "features": [names[3], names[0]]}) == [3, 0]
+    with pytest.raises(ModelError, match="cloud_cover"):
+        columns_for({"target": TARGET, "features": ["cloud_cover"]})
+
+
+def test_onnx_model_checks_shape_and_file() -> None:
+    with pytest.raises(ModelError):
+        OnnxModel(b"not an onnx file")
+
+
+def test_onnx_model_rejects_wrong_width(champion) -> None:
+    _, model, _ = champion
+    with pytest.raises(ModelError, match="expects"):
+        model.predict(np.zeros((1, 3), dtype=np.float32))
+    assert model.predict(np.full((2, len(feature_names(TARGET))), np.nan, dtype=np.float32)).shape == (2,)
+
+
+def test_history_hours_is_enough_for_one_prediction() -> None:
+    obs = synthetic_observations("X", HISTORY_HOURS, seed=1)
+    obs.values[TARGET][[0, -1]] = [5.0, 6.5]
+    row = build_features(obs, TARGET)[-1]
+    assert row[feature_names(TARGET).index(f"{TARGET}_change_168h")] == pytest.approx(1.5)
+
+
+def test_forecast_key() -> None:
+    assert forecast_key("JFK", "2013-10-20T00:00") == "forecasts/location=JFK/issued=2013-10-20T00:00.json"
