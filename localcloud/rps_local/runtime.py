@@ -88,9 +88,7 @@ class LambdaRuntime:
 
     def _environment(self, spec: FunctionSpec, code_dir: Path) -> dict[str, str]:
         env = {k: os.environ[k] for k in _PASSED_THROUGH if k in os.environ}
-        # no .pyc written into the source tree: the code is read-only on Lambda, and a .pyc written
-        # in the same second as an edit of the same size would hide that edit after a redeploy
-        env.update({"AWS_ENDPOINT_URL": self.endpoint_url, "TZ": "UTC", "PYTHONDONTWRITEBYTECODE": "1"})
+        env.update({"AWS_ENDPOINT_URL": self.endpoint_url, "TZ": "UTC"})
         env.update(spec.environment)
         env.update(
             {  # reserved: the template cannot override these on AWS either
