@@ -1,8 +1,8 @@
 """The local cloud as pytest fixtures: each starts ``rps up`` in its own process on free ports, in a
-temporary state directory, once per session (the cloud keeps moto's state away from ``mock_aws`` tests).
+temporary state directory (the cloud keeps moto's state away from ``mock_aws`` tests).
 
 - ``toy_cloud``: tests/integration/fixtures/toy (toy handlers, a layer, a small state machine), no MLflow;
-- ``rps_cloud``: the project's template.yaml, with the MLflow server.
+- ``rps_cloud``: the project's template.yaml, with the MLflow server, once per session.
 
 Both are ``rps_local.process.CloudProcess``: ``.endpoints`` (the endpoints.json keys), ``.client`` (a
 ``CloudClient``: ``invoke(logical_id, event)``, ``start_execution``, ``wait_execution``, ``client("s3")``...),
@@ -23,7 +23,7 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 TOY_DIR = Path(__file__).resolve().parent / "fixtures" / "toy"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # one module uses it: its memory is freed before the rest runs
 def toy_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudProcess]:
     cloud = CloudProcess(TOY_DIR, tmp_path_factory.mktemp("toy-cloud"), "--no-mlflow")
     with cloud.start(timeout_s=120):
