@@ -39,13 +39,14 @@ def follow_execution(
     """Stream states as lines through ``emit`` until the execution ends; return what happened."""
     seen = 0
     entered: dict[str, list[datetime]] = {}
+    iteration: dict[int, int] = {}  # event id → the Map iteration it belongs to
     report = ExecutionReport(arn=arn, status="RUNNING")
     deadline = time.monotonic() + timeout_s
     while True:
         described = client.describe_execution(arn)  # before the history, so no event is missed at the end
         events = client.history(arn)
         for event in events[seen:]:
-            _render(event, entered, report, emit)
+            _render(event, _label(event, iteration), entered, report, emit)
         seen = len(events)
         if described["status"] != "RUNNING":
             break
@@ -90,20 +91,34 @@ def short_cause(cause: str | None, limit: int = 300) -> str:
     return cause if len(cause) <= limit else cause[: limit - 1] + "…"
 
 
+def _label(event: dict[str, Any], iteration: dict[int, int]) -> str:
+    """`` [i]`` for an event inside iteration i of a Map (events chain by previousEventId)."""
+    details = event.get("mapIterationStartedEventDetails")
+    if details is not None:
+        iteration[event["id"]] = details.get("index", 0)
+    elif event.get("previousEventId") in iteration:
+        iteration[event["id"]] = iteration[event["previousEventId"]]
+    return f" [{iteration[event['id']]}]" if event["id"] in iteration else ""
+
+
 def _render(
-    event: dict[str, Any], entered: dict[str, list[datetime]], report: ExecutionReport, emit: Callable[[str], None]
+    event: dict[str, Any],
+    label: str,
+    entered: dict[str, list[datetime]],
+    report: ExecutionReport,
+    emit: Callable[[str], None],
 ) -> None:
     kind, stamp = event["type"], event["timestamp"]
     if kind.endswith("StateEntered"):
-        name = event["stateEnteredEventDetails"]["name"]
+        name = event["stateEnteredEventDetails"]["name"] + label
         entered.setdefault(name, []).append(stamp)
         emit(f"  → {name}")
     elif kind.endswith("StateExited"):
-        name = event["stateExitedEventDetails"]["name"]
+        name = event["stateExitedEventDetails"]["name"] + label
         starts = entered.get(name) or [stamp]
         seconds = (stamp - starts.pop(0)).total_seconds()
         report.states.append((name, seconds))
         emit(f"  ✓ {name} {seconds:.2f} s")
     elif kind in ("LambdaFunctionFailed", "TaskFailed", "LambdaFunctionTimedOut"):
         details = next((v for k, v in event.items() if k.endswith("EventDetails") and isinstance(v, dict)), {})
-        emit(f"  ✗ {details.get('error', kind)}: {short_cause(details.get('cause'))}")
+        emit(f"  ✗{label} {details.get('error', kind)}: {short_cause(details.get('cause'))}")
