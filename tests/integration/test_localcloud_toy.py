@@ -119,6 +119,16 @@ def test_emf_metric_is_queried_back(toy_cloud):
         EndTime=now + timedelta(minutes=1),
     )
     assert sum(answer["MetricDataResults"][0]["Values"]) >= 3
+    statistics = cloudwatch.get_metric_statistics(
+        Namespace="Toy",
+        MetricName="Echoes",
+        Dimensions=[{"Name": "service", "Value": "echo"}],
+        StartTime=now - timedelta(minutes=10),
+        EndTime=now + timedelta(minutes=1),
+        Period=60,
+        Statistics=["Sum"],
+    )
+    assert sum(point["Sum"] for point in statistics["Datapoints"]) >= 3
 
 
 def test_schedule_fires_its_target_with_the_scheduled_event(toy_cloud):
