@@ -118,7 +118,7 @@ test: venv check
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q tests
 
-test-unit: $(BIN)/rps $(NODE_TOOLS)
+test-unit: $(BIN)/rps $(NODE_TOOLS) $(TOOLS_BIN)/sam $(CHECKOV_VENV)/bin/checkov
 	$(BIN)/python -m pytest -q tests/unit
 
 test-integration: venv
