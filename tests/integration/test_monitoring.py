@@ -31,8 +31,12 @@ def winter_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudProc
         "ReplayStart=2013-03-01T00:00",
         "--no-schedules",
     )
-    with cloud.start(timeout_s=180):
+    # start() then stop(): ``with cloud.start()`` would start a second process (__enter__ starts too).
+    cloud.start(timeout_s=180)
+    try:
         yield cloud
+    finally:
+        cloud.stop()
 
 
 def test_another_season_triggers_drift_and_one_retraining(winter_cloud):
