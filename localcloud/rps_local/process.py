@@ -110,7 +110,8 @@ class CloudProcess:
             process.wait()
 
     def __enter__(self) -> CloudProcess:
-        return self.start()
+        # `with CloudProcess(...).start():` must not start a second cloud
+        return self if self._process is not None else self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
