@@ -260,3 +260,9 @@ def test_mlflow_tracking_uri_comes_from_ssm_when_a_parameter_is_named(sam: dict[
 
 def test_outputs_that_the_deploy_smoke_test_reads(sam: dict[str, Any]) -> None:
     assert {"HttpApiUrl", "PipelineStateMachineArn"} <= set(sam["Outputs"])
+
+
+def test_every_route_is_throttled(cfn: dict[str, Any]) -> None:
+    (stage,) = resources_of_type(cfn, "AWS::ApiGatewayV2::Stage").values()
+    limits = stage["Properties"]["DefaultRouteSettings"]
+    assert limits["ThrottlingRateLimit"] > 0 and limits["ThrottlingBurstLimit"] > 0
