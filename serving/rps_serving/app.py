@@ -11,9 +11,12 @@ from typing import Any
 
 from aws_lambda_powertools import Metrics
 from fastapi import FastAPI, Request
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
 from rps_core.errors import DatasetError
 
 from rps_serving import errors
+from rps_serving.bodies import body_openapi, json_body
 from rps_serving.config import ServingConfig
 from rps_serving.errors import ModelUnavailable, NotFound
 from rps_serving.forecasting import Prediction, predict
@@ -29,6 +32,7 @@ from rps_serving.schemas import (
     Health,
     LatestForecast,
     ModelInfo,
+    ValidationErrors,
     request_models,
 )
 from rps_serving.store import ModelStore
@@ -43,6 +47,8 @@ _UNAVAILABLE: dict[int | str, dict[str, Any]] = {503: {"model": ErrorMessage, "d
 _BAD_BODY: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorMessage, "description": "malformed JSON"},
     413: {"model": ErrorMessage, "description": "request body too large"},
+    415: {"model": ErrorMessage, "description": "the body is not JSON"},
+    422: {"model": ValidationErrors, "description": "the body breaks the schema or the observations' time rules"},
     **_UNAVAILABLE,
 }
 
@@ -102,18 +108,21 @@ def create_app(
         fields["metrics"] = pointer.get("metrics") or {}
         return ModelInfo.model_validate(fields)
 
-    @app.post("/predict", responses=_BAD_BODY)
-    async def predict_one(body: predict_request, request: Request) -> Forecast:  # type: ignore[valid-type]
+    # Bodies are read by json_body (one pydantic-core pass); the OpenAPI document names their models.
+    @app.post("/predict", responses=_BAD_BODY, openapi_extra=body_openapi(predict_request))
+    async def predict_one(request: Request) -> Forecast:
+        body = await json_body(request, predict_request)
         model = await champion()
-        obs = to_observations(body.location, body.observations, model.target)
+        obs = to_observations(body.location, body.observations, model.target)  # type: ignore[attr-defined]
         return answer(predict(model, [obs])[0], model, request)
 
-    @app.post("/predict/batch", responses=_BAD_BODY)
-    async def predict_batch(body: batch_request, request: Request) -> BatchForecast:  # type: ignore[valid-type]
+    @app.post("/predict/batch", responses=_BAD_BODY, openapi_extra=body_openapi(batch_request))
+    async def predict_batch(request: Request) -> BatchForecast:
+        body = await json_body(request, batch_request)
         model = await champion()
         batch = [
             to_observations(item.location, item.observations, model.target, ("body", "items", i, "observations"))
-            for i, item in enumerate(body.items)
+            for i, item in enumerate(body.items)  # type: ignore[attr-defined]
         ]
         forecasts = [answer(p, model, request) for p in predict(model, batch)]
         return BatchForecast(model_version=model.version, forecasts=forecasts)
@@ -139,7 +148,21 @@ def create_app(
             raise NotFound(f"{location}: no ingested data or batch forecast yet; run the pipeline first")
         return _from_batch(batch, location, model)
 
+    add_body_schemas(app, predict_request, batch_request)
     return app
+
+
+def add_body_schemas(app: FastAPI, *models: type[BaseModel]) -> None:
+    """Put the request models (and the models they use) into the OpenAPI components."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()  # FastAPI caches it; adding the same definitions again changes nothing
+        _, defs = models_json_schema([(m, "validation") for m in models], ref_template="#/components/schemas/{model}")
+        schema.setdefault("components", {}).setdefault("schemas", {}).update(defs.get("$defs", {}))
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _version(store: ModelStore) -> str | None:

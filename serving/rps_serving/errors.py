@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from rps_serving.bodies import UnsupportedMediaType
 from rps_serving.inputs import InputError
 
 
@@ -40,19 +41,18 @@ async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     raw = list(exc.errors())
     for e in raw:
         if e.get("type") == "json_invalid":
-            where = e.get("loc", ("body", "?"))[-1]
             reason = (e.get("ctx") or {}).get("error", "invalid JSON")
-            return JSONResponse({"detail": f"malformed JSON body at position {where}: {reason}"}, status_code=400)
-    cleaned = _clean(raw)
-    for e, r in zip(cleaned, raw, strict=True):
-        if e["loc"] == ["body"] and isinstance(r.get("input"), bytes):  # FastAPI did not parse it as JSON
-            e["msg"] = "the body must be a JSON object, sent with Content-Type: application/json"
-    return JSONResponse({"detail": cleaned}, status_code=422)
+            return JSONResponse({"detail": f"malformed JSON body: {reason}"}, status_code=400)
+    return JSONResponse({"detail": _clean(raw)}, status_code=422)
 
 
 async def on_input_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, InputError)
     return JSONResponse({"detail": exc.errors}, status_code=422)
+
+
+async def on_unsupported_media_type(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=415)
 
 
 async def on_model_unavailable(request: Request, exc: Exception) -> JSONResponse:
@@ -68,3 +68,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(InputError, on_input_error)
     app.add_exception_handler(ModelUnavailable, on_model_unavailable)
     app.add_exception_handler(NotFound, on_not_found)
+    app.add_exception_handler(UnsupportedMediaType, on_unsupported_media_type)

@@ -1,6 +1,6 @@
 """Per-request CloudWatch metrics through Powertools (EMF lines on stdout, which Lambda ships to logs).
 
-Every request emits one EMF line with the dimension ``model_version`` (and Powertools' ``service``):
+Every request emits one EMF line, with two dimension sets: ``{model_version, service}`` and ``{service}``:
 ``Requests``, ``Latency`` (ms), ``Status2xx``/``Status4xx``/``Status5xx`` (0 or 1, so Average is a rate),
 and, for each forecast made, ``Prediction`` (the value) and ``OodRatio`` (the share of input features
 outside the training reference ranges). A pure ASGI middleware: no per-request task or thread.
@@ -55,6 +55,7 @@ def make_metrics(namespace: str | None = None, service: str | None = None) -> Me
 class MetricsMiddleware:
     def __init__(self, app: ASGIApp, metrics: Metrics, current_version: Callable[[], str | None]) -> None:
         self.app, self.metrics, self.current_version = app, metrics, current_version
+        self.service = str(getattr(metrics.provider, "service", None) or "serving")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -79,6 +80,9 @@ class MetricsMiddleware:
         m = self.metrics
         try:
             m.add_dimension("model_version", record.model_version or self.current_version() or NO_MODEL)
+            # A second dimension set, {service} alone: alarms need fixed dimensions, and the model version
+            # changes with every promotion (template.yaml's serving alarms read this one).
+            m.add_dimensions(service=self.service)
             m.add_metric("Requests", "Count", 1)
             m.add_metric("Latency", "Milliseconds", latency_ms)
             status_class = status // 100

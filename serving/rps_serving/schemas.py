@@ -94,6 +94,18 @@ class ErrorMessage(BaseModel):
     detail: str
 
 
+class ErrorItem(BaseModel):
+    loc: list[str | int] = Field(description="where: 'body', then the path into it")
+    msg: str
+    type: str
+
+
+class ValidationErrors(BaseModel):
+    """A 422: FastAPI's error shape, without echoing the input."""
+
+    detail: list[ErrorItem]
+
+
 def request_models(locations: Sequence[str], max_batch: int) -> tuple[type[BaseModel], type[BaseModel]]:
     """The request models for the configured locations (an enum in the schema) and batch size."""
     location_type: Any = Literal[tuple(locations)]  # type: ignore[valid-type]
