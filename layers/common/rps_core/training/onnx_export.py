@@ -10,6 +10,7 @@ import numpy as np
 from rps_core.errors import ModelError
 
 PARITY_TOLERANCE = 1e-4
+PARITY_ROWS = 256
 INPUT_NAME = "features"
 
 
@@ -44,9 +45,22 @@ def to_onnx(model: Any, n_features: int) -> bytes:
 
 
 def onnx_predict(onnx_bytes: bytes, x: np.ndarray) -> np.ndarray:
-    from rps_core.forecasts.runtime import OnnxModel
+    """Run the ONNX model with onnx's reference evaluator (numpy): the train function ships onnx for the
+    conversion but not onnxruntime, which would take scikit-learn's stack past Lambda's 250 MiB."""
+    import onnx
+    from onnx.reference import ReferenceEvaluator
 
-    return OnnxModel(onnx_bytes).predict(x)
+    evaluator = ReferenceEvaluator(onnx.load_from_string(onnx_bytes))
+    out = evaluator.run(None, {INPUT_NAME: np.ascontiguousarray(x, dtype=np.float32)})[0]
+    return np.asarray(out, dtype=np.float64).reshape(-1)
+
+
+def parity_rows(x: np.ndarray, n: int = PARITY_ROWS) -> np.ndarray:
+    """Up to ``n`` rows to check: half with missing values (their routing is where exports go wrong), the
+    rest spread over the data."""
+    gaps = np.flatnonzero(np.isnan(x).any(axis=1))[: n // 2]
+    spread = np.linspace(0, len(x) - 1, num=min(len(x), n - len(gaps)), dtype=int) if len(x) else gaps
+    return x[np.union1d(gaps, spread)]
 
 
 def check_parity(model: Any, onnx_bytes: bytes, x: np.ndarray, tolerance: float = PARITY_TOLERANCE) -> float:

@@ -14,7 +14,7 @@ from rps_core.features import HISTORY_HOURS, feature_names
 from rps_core.schema import Observations
 from rps_core.training import model as estimator
 from rps_core.training.metrics import evaluate, rounded
-from rps_core.training.onnx_export import check_parity, to_onnx
+from rps_core.training.onnx_export import check_parity, parity_rows, to_onnx
 from rps_core.training.reference import reference_stats
 from rps_core.training.split import TEST_FRACTION, Table, build_table, time_split
 
@@ -88,7 +88,7 @@ def train_and_evaluate(
     onnx, diff = b"", 0.0
     if export:
         onnx = to_onnx(model, len(names))
-        diff = check_parity(model, onnx, table.x[test][:2000])
+        diff = check_parity(model, onnx, parity_rows(table.x[test]))
     champion_metrics, note = (None, "no champion")
     if champion is not None and champion_doc is not None:
         champion_metrics, note = evaluate_champion(champion, champion_doc, table, test, names, target, horizon)
