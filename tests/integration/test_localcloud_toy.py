@@ -188,3 +188,10 @@ def test_deploy_changes_configuration_without_a_restart(toy_cloud):
         assert status["endpoints"]["pid"] == pid
     finally:
         toy_cloud.rps("deploy", "--parameter-overrides", "Greeting=hello")
+
+
+def test_a_bad_redeploy_changes_nothing(toy_cloud):
+    done = toy_cloud.rps("deploy", "--parameter-overrides", "Nope=1")
+    assert done.returncode == 2
+    assert "template.yaml: parameter Nope not declared" in done.stderr
+    assert toy_cloud.client.invoke("CheckFunction", {"n": 1}).payload == {"n": 1, "checked": True}
