@@ -101,6 +101,6 @@ def train_and_evaluate(
     return TrainingResult(
         model=model, onnx=onnx, target=target, horizon=horizon, features=names, metrics=metrics,
         reference=reference_stats(table.x[train], names), split=split,
-        params={**estimator.PARAMS, **(params or {})}, onnx_max_abs_diff=diff,
+        params=estimator.resolve(int(train.sum()), **(params or {})), onnx_max_abs_diff=diff,
         seconds=round(time.perf_counter() - start, 3), champion_metrics=champion_metrics, champion_note=note,
     )
