@@ -25,8 +25,8 @@ from typing import Any
 from rps_local import moto_hooks
 from rps_local.client import CloudClient, FunctionError, InvokeResult
 from rps_local.deployer import Deployment, deploy
-from rps_local.endpoints import write_endpoints
-from rps_local.errors import LocalCloudError, PortInUseError
+from rps_local.endpoints import read_endpoints, write_endpoints
+from rps_local.errors import LocalCloudError, NotRunningError, PortInUseError
 from rps_local.mlflow_server import ARTIFACT_BUCKET, MlflowServer, find_mlflow
 from rps_local.procs import tree_rss_mb
 from rps_local.runtime import LambdaRuntime
@@ -117,6 +117,7 @@ class LocalCloud:
     def start(self) -> dict[str, Any]:
         """Start everything and deploy; on any failure stop what started and raise (never half-deployed)."""
         started = time.perf_counter()
+        self._check_not_running()
         mlflow_bin = find_mlflow(self.project_dir) if self.use_mlflow else None
         self.port = self.port or free_port(self.host)
         check_port(self.host, self.port, "local cloud")
@@ -148,6 +149,16 @@ class LocalCloud:
         self.started_s = time.perf_counter() - started
         write_endpoints(self.state_dir, self.endpoints)
         return self.endpoints
+
+    def _check_not_running(self) -> None:
+        try:
+            running = read_endpoints(self.state_dir)
+        except NotRunningError:
+            return
+        raise LocalCloudError(
+            f"{self.state_dir}: a local cloud already runs here (pid {running.get('pid')}); "
+            "stop it, or give another --state-dir"
+        )
 
     def _timed(self, phase: str, action: Any) -> Any:
         started = time.perf_counter()

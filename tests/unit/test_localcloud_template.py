@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import shutil
 import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from rps_local.cloud import LocalCloud
-from rps_local.errors import AslError, CodeUriError, PortInUseError, TemplateError
+from rps_local.endpoints import write_endpoints
+from rps_local.errors import AslError, CodeUriError, LocalCloudError, PortInUseError, TemplateError
 from rps_local.template import code_dir_of_key, prepare
 
 TOY = Path(__file__).resolve().parents[1] / "integration" / "fixtures" / "toy"
@@ -88,3 +91,25 @@ def test_port_in_use(toy):
         with pytest.raises(PortInUseError, match=f"127.0.0.1:{port}: cannot serve the local cloud"):
             _start(toy, port=port)
     assert not (toy / ".rps" / "endpoints.json").exists()
+
+
+def test_a_second_cloud_in_the_same_state_dir_is_refused(toy):
+    class Status(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args):
+            pass
+
+    with ThreadingHTTPServer(("127.0.0.1", 0), Status) as running:
+        threading.Thread(target=running.serve_forever, daemon=True).start()
+        control = f"http://127.0.0.1:{running.server_address[1]}"
+        write_endpoints(toy / ".rps", {"control_url": control, "pid": 4242})
+        try:
+            with pytest.raises(LocalCloudError, match="a local cloud already runs here \\(pid 4242\\)"):
+                _start(toy)
+            assert (toy / ".rps" / "endpoints.json").exists()  # the running cloud's file is left alone
+        finally:
+            running.shutdown()
