@@ -14,8 +14,7 @@ import numpy as np
 import onnxruntime as ort
 from rps_core.errors import ModelError
 from rps_core.features import HISTORY_HOURS, feature_names
-
-POINTER_FIELDS = ("model_version", "model_id", "target", "horizon_hours", "history_hours", "features")
+from rps_core.registry.pointer import validate
 
 
 @dataclass(frozen=True)
@@ -25,6 +24,8 @@ class LoadedModel:
     session: ort.InferenceSession
     input_name: str
     features: tuple[str, ...]
+    # Where the model's features are in ``build_features``' columns (its own order; usually all of them).
+    columns: np.ndarray
     # Training reference range per feature, aligned with ``features``; NaN where the pointer has none.
     ref_min: np.ndarray
     ref_max: np.ndarray
@@ -41,13 +42,18 @@ class LoadedModel:
     def horizon_hours(self) -> int:
         return int(self.pointer["horizon_hours"])
 
+    def model_input(self, rows: np.ndarray) -> np.ndarray:
+        """The model's columns of ``build_features`` rows, as float32 [n, f]."""
+        return np.ascontiguousarray(rows[:, self.columns], dtype=np.float32)
+
     def predict(self, x: np.ndarray) -> np.ndarray:
-        """The predicted change of the target, one value per row of ``x`` (float32 [n, f])."""
+        """The predicted change of the target, one value per row of ``x`` (``model_input`` rows)."""
         out = self.session.run(None, {self.input_name: x})[0]
         return np.asarray(out, dtype=np.float64).reshape(-1)
 
     def ood_ratio(self, x: np.ndarray) -> np.ndarray:
-        """Per row: the share of features (with a value and a reference) outside the training range."""
+        """Per row of ``x`` (``model_input`` rows): the share of features, with a value and a reference,
+        outside the training range."""
         known = ~np.isnan(x) & ~np.isnan(self.ref_min)
         outside = known & ((x < self.ref_min) | (x > self.ref_max))
         counts = known.sum(axis=1)
@@ -65,22 +71,20 @@ def _session(onnx_bytes: bytes) -> ort.InferenceSession:
         raise ModelError(f"the ONNX model cannot be loaded: {exc}") from exc
 
 
-def check_pointer(pointer: Any) -> dict[str, Any]:
-    """The pointer, if this code can serve it: same feature code (names and history) as training."""
-    if not isinstance(pointer, dict):
-        raise ModelError("champion pointer: expected a JSON object")
-    missing = [k for k in POINTER_FIELDS if k not in pointer]
+def check_pointer(pointer: Any) -> tuple[dict[str, Any], np.ndarray]:
+    """The pointer (as the registry validates it) and its features' columns, if this code builds them.
+
+    As for batch forecasts and champion evaluation, a pointer's features are found by name among
+    ``feature_names(target)``: a model trained before columns were added is still served.
+    """
+    pointer = validate(pointer)
+    names = feature_names(str(pointer["target"]))
+    missing = [f for f in pointer["features"] if f not in names]
     if missing:
-        raise ModelError(f"champion pointer: missing {', '.join(missing)}")
-    expected = feature_names(str(pointer["target"]))
-    if list(pointer["features"]) != expected:
-        raise ModelError(
-            f"champion pointer: its {len(pointer['features'])} features differ from this code's "
-            f"{len(expected)} features for {pointer['target']}: the model needs the feature code it was trained with"
-        )
-    if int(pointer["history_hours"]) != HISTORY_HOURS:
-        raise ModelError(f"champion pointer: history_hours {pointer['history_hours']} != {HISTORY_HOURS} here")
-    return pointer
+        raise ModelError(f"champion pointer: this code does not build the features {', '.join(missing[:5])}")
+    if int(pointer["history_hours"]) > HISTORY_HOURS:
+        raise ModelError(f"champion pointer: history_hours {pointer['history_hours']} > {HISTORY_HOURS} here")
+    return pointer, np.array([names.index(f) for f in pointer["features"]], dtype=np.intp)
 
 
 def _reference(pointer: dict[str, Any], features: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -96,7 +100,7 @@ def _reference(pointer: dict[str, Any], features: tuple[str, ...]) -> tuple[np.n
 
 def load_model(pointer: Any, onnx_bytes: bytes, etag: str = "") -> LoadedModel:
     """Build and smoke-test a model; raises ModelError when it cannot serve this pointer."""
-    pointer = check_pointer(pointer)
+    pointer, columns = check_pointer(pointer)
     features = tuple(pointer["features"])
     session = _session(onnx_bytes)
     inputs = session.get_inputs()
@@ -106,7 +110,7 @@ def load_model(pointer: Any, onnx_bytes: bytes, etag: str = "") -> LoadedModel:
     if isinstance(width, int) and width != len(features):
         raise ModelError(f"the ONNX model takes {width} features; the pointer lists {len(features)}")
     ref_min, ref_max = _reference(pointer, features)
-    model = LoadedModel(pointer, etag, session, inputs[0].name, features, ref_min, ref_max)
+    model = LoadedModel(pointer, etag, session, inputs[0].name, features, columns, ref_min, ref_max)
     # Run once before serving: a broken graph fails here, not in a request, and the first request is warm.
     out = model.predict(np.zeros((1, len(features)), dtype=np.float32))
     if out.shape != (1,):

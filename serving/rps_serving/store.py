@@ -17,6 +17,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from rps_core import storage
 from rps_core.errors import ModelError
+from rps_core.registry.pointer import parse_s3_uri, validate
 
 from rps_serving.model import LoadedModel, load_model
 
@@ -27,12 +28,10 @@ NO_MODEL_CHECK_SECONDS = 1.0
 
 
 def model_location(pointer: dict[str, Any], bucket: str) -> tuple[str, str]:
-    """Where the pointer's ONNX file is: ``model_uri`` when it names one, else the contract's key."""
-    uri = pointer.get("model_uri")
-    if isinstance(uri, str) and uri.startswith("s3://") and uri.endswith(".onnx"):
-        uri_bucket, _, key = uri[len("s3://") :].partition("/")
-        return uri_bucket, key
-    return bucket, f"models/{pointer['model_id']}/model.onnx"
+    """Where the pointer's ONNX file is: ``model_uri`` (s3://bucket/key, validated by the registry)."""
+    if not isinstance(pointer, dict):
+        raise ModelError("champion pointer: expected a JSON object")
+    return parse_s3_uri(str(validate(pointer)["model_uri"]))
 
 
 class ModelStore:
@@ -87,8 +86,6 @@ class ModelStore:
             resp = self.client.get_object(Bucket=self.bucket, Key=self.key)
             pointer = json.loads(resp["Body"].read())
             etag = str(resp.get("ETag", ""))
-            if not isinstance(pointer, dict):
-                raise ModelError("champion pointer: expected a JSON object")
             model_bucket, model_key = model_location(pointer, self.bucket)
             body = self.client.get_object(Bucket=model_bucket, Key=model_key)["Body"].read()
             model = load_model(pointer, body, etag)

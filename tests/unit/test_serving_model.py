@@ -298,17 +298,42 @@ def test_ood_ratio_counts_features_outside_the_reference(trained: Trained) -> No
 # ---------------------------------------------------------------- tests: the pointer
 
 
-def test_pointer_with_other_features_is_refused(trained: Trained) -> None:
+def test_pointer_that_this_code_cannot_serve_is_refused(trained: Trained) -> None:
     pointer = trained.pointer()
-    pointer["features"] = pointer["features"][:-1]
-    with pytest.raises(ModelError, match="features differ"):
+    pointer["features"] = [*pointer["features"][:-1], "snow_depth_change_3h"]
+    with pytest.raises(ModelError, match="does not build the features snow_depth_change_3h"):
         load_model(pointer, trained.onnx)
     with pytest.raises(ModelError, match="history_hours"):
-        load_model({**trained.pointer(), "history_hours": 24}, trained.onnx)
-    with pytest.raises(ModelError, match="missing"):
+        load_model({**trained.pointer(), "history_hours": HISTORY_HOURS + 1}, trained.onnx)
+    with pytest.raises(ModelError, match="lacks"):
         load_model({"model_version": "1"}, trained.onnx)
     with pytest.raises(ModelError, match="cannot be loaded"):
         load_model(trained.pointer(), b"not an onnx file")
+    with pytest.raises(ModelError, match="takes 51 features"):
+        load_model({**trained.pointer(), "features": trained.pointer()["features"][:10]}, trained.onnx)
+
+
+def test_a_model_of_some_features_in_its_own_order_is_served(trained: Trained) -> None:
+    """GIVEN a champion trained on 12 of the features, in reverse order (e.g. from before columns were
+    added) WHEN serving predicts THEN it feeds the model those columns and matches sklearn."""
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import FloatTensorType
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    names = feature_names(TARGET)
+    chosen = names[:12][::-1]
+    cols = [names.index(f) for f in chosen]
+    delta, _ = build_target(trained.obs, TARGET, HORIZON)
+    rows = (np.arange(len(trained.obs)) >= HISTORY_HOURS) & ~np.isnan(delta)
+    est = HistGradientBoostingRegressor(max_iter=10, random_state=0).fit(trained.x[rows][:, cols], delta[rows])
+    onnx = convert_sklearn(est, initial_types=[("X", FloatTensorType([None, len(cols)]))]).SerializeToString()
+    pointer = {**trained.pointer(), "features": chosen, "reference": {}}
+    model = load_model(pointer, onnx)
+    end = len(trained.obs)
+    [served] = predict(model, [trained.obs])
+    expected = trained.obs.values[TARGET][end - 1] + est.predict(trained.x[end - 1 : end, cols])[0]
+    assert served.value == pytest.approx(expected, abs=1e-4)
+    assert served.ood_ratio == 0.0  # no reference ranges: nothing counts as outside
 
 
 def test_no_pointer_means_no_model_then_the_first_champion_loads(s3: Any, trained: Trained) -> None:
