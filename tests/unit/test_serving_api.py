@@ -277,10 +277,12 @@ def test_forecast_from_the_latest_dataset(api: Api, s3: Any, trained: Trained) -
 def test_forecast_falls_back_to_the_batch_forecast(api: Api, s3: Any) -> None:
     assert api.get("/forecast/EWR").status == 404
     for issued, value in (("2013-10-18T00:00", 1.0), ("2013-10-19T00:00", 2.5)):
+        # The shape rps_core.forecasts writes: issued at "now", from the last observation at base_time.
         doc = {
             "location": "EWR",
             "issued_at": issued,
-            "target_time": issued[:11] + "06:00",
+            "base_time": issued[:11] + "01:00",
+            "target_time": issued[:11] + "07:00",
             "value": value,
             "model_version": "1",
         }
@@ -288,7 +290,8 @@ def test_forecast_falls_back_to_the_batch_forecast(api: Api, s3: Any) -> None:
             Bucket=DATA_BUCKET, Key=f"forecasts/location=EWR/issued={issued}.json", Body=json.dumps(doc).encode()
         )
     out = api.get("/forecast/EWR").json()
-    assert out["source"] == "batch" and out["value"] == 2.5 and out["issued_at"] == "2013-10-19T00:00"
+    assert out["source"] == "batch" and out["value"] == 2.5 and out["issued_at"] == "2013-10-19T01:00"
+    assert out["target_time"] == "2013-10-19T07:00" and out["ood_ratio"] is None
 
 
 def test_forecast_of_an_unknown_location_is_a_404(api: Api) -> None:
