@@ -171,11 +171,12 @@ def _version(store: ModelStore) -> str | None:
 
 
 def _from_batch(doc: dict[str, Any], location: str, model: LoadedModel) -> LatestForecast:
+    """A ``rps_core.forecasts`` document; its ``base_time`` (last observation used) is our ``issued_at``."""
     try:
         return LatestForecast(
             location=location,
             target=str(doc.get("target", model.target)),
-            issued_at=str(doc["issued_at"]),
+            issued_at=str(doc.get("base_time") or doc["issued_at"]),
             target_time=str(doc["target_time"]),
             horizon_hours=int(doc.get("horizon_hours", model.horizon_hours)),
             value=float(doc["value"]),
