@@ -22,11 +22,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from rps_local import moto_hooks
 from rps_local.client import CloudClient, FunctionError, InvokeResult
 from rps_local.deployer import Deployment, deploy
 from rps_local.endpoints import read_endpoints, write_endpoints
 from rps_local.errors import LocalCloudError, NotRunningError, PortInUseError
+from rps_local.lambda_types import FunctionSpec
 from rps_local.mlflow_server import ARTIFACT_BUCKET, MlflowServer, find_mlflow
 from rps_local.procs import tree_rss_mb
 from rps_local.runtime import LambdaRuntime
@@ -180,6 +180,8 @@ class LocalCloud:
             self._mlflow.stop()
             self._mlflow = None
         if self._moto is not None:
+            from rps_local import moto_hooks
+
             self._moto.stop()
             self._moto = None
             moto_hooks.uninstall()
@@ -271,7 +273,10 @@ class LocalCloud:
     # ------------------------------------------------------------------ parts
 
     def _start_moto(self) -> None:
+        # moto is imported here, not at the top: MLflow, the slowest part, starts before this import
         from moto.server import ThreadedMotoServer
+
+        from rps_local import moto_hooks
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access-log line per AWS call otherwise
         # moto's CloudFormation skips what it cannot create (the HTTP API, which the local one serves; bucket
@@ -290,7 +295,7 @@ class LocalCloud:
         self._moto = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
         self._moto.start()
 
-    def _publish_metrics(self, spec: moto_hooks.FunctionSpec, text: str) -> None:
+    def _publish_metrics(self, spec: FunctionSpec, text: str) -> None:
         if '"_aws"' not in text:
             return
         from rps_local.emf import publish_emf_lines

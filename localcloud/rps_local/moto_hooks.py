@@ -18,7 +18,6 @@ import inspect
 import json
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import moto
@@ -34,6 +33,7 @@ from moto.stepfunctions.responses import get_backend as get_sfn_backend
 from moto.stepfunctions.utils import cfn_to_api_tags
 
 from rps_local.asl import substitute
+from rps_local.lambda_types import FunctionSpec, InvokeOutcome
 
 __all__ = [
     "PINNED_MOTO_VERSION",
@@ -47,37 +47,6 @@ __all__ = [
 ]
 
 PINNED_MOTO_VERSION = "5.2.5"
-
-
-@dataclass(frozen=True)
-class FunctionSpec:
-    """What the worker runtime needs of a deployed function, read from moto's model of it."""
-
-    name: str
-    arn: str
-    handler: str
-    runtime: str
-    timeout: int
-    memory_mb: int
-    version: str
-    environment: dict[str, str]
-    code_key: str | None
-    layer_keys: tuple[str, ...]
-    log_group: str
-    account_id: str
-    region: str
-
-
-@dataclass(frozen=True)
-class InvokeOutcome:
-    """A finished invocation: the response payload (JSON text), whether it is a function error, and the
-    log lines ``(epoch ms, text)`` to write to ``log_stream``; ``log_tail`` is what Invoke returns as LogResult."""
-
-    payload: str
-    errored: bool
-    log_stream: str
-    log_lines: list[tuple[int, str]]
-    log_tail: str
 
 
 Invoker = Callable[[FunctionSpec, Any], InvokeOutcome]

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from rps_local.moto_hooks import FunctionSpec, InvokeOutcome
+from rps_local.lambda_types import FunctionSpec, InvokeOutcome
 from rps_local.template import code_dir_of_key
 from rps_local.workers import RawResult, Worker, WorkerConfig, code_paths
 

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from rps_local.moto_hooks import FunctionSpec
+from rps_local.lambda_types import FunctionSpec
 from rps_local.runtime import LambdaRuntime
 from rps_local.template import code_key
 from rps_local.workers import Worker, WorkerConfig
