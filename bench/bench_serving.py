@@ -201,7 +201,7 @@ def timed(call, items):
         if i >= warmup:
             wall.append((time.perf_counter() - t0) * 1000.0)
             cpu.append((time.thread_time() - c0) * 1000.0)
-    return [float(np.percentile(wall, 50)), float(np.percentile(wall, 99)), float(np.percentile(cpu, 50))]
+    return [float(np.percentile(wall, q)) for q in (50, 99)] + [float(np.percentile(cpu, q)) for q in (50, 99)]
 with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
     assert handler.lambda_handler(events[0], None)["statusCode"] == 200
     result = {
@@ -219,17 +219,18 @@ def _warm(env: dict[str, str], work: Path, bodies: list[dict[str, Any]]) -> list
     (work / "warm.json").write_text(json.dumps([v2_event("POST", "/predict", b) for b in bodies]))
     out = _run_python(WARM, env, str(work / "warm.json"), str(WARM_REQUESTS))
     load = os.getloadavg()[0]
-    (p50, p99, cpu), rows = out["full"], []
+    (p50, p99, cpu, cpu99), rows = out["full"], []
     rows.append({"case": "warm /predict, full handler (v2 event)", "p50_ms": p50, "p99_ms": p99,
-                 "cpu_p50_ms": cpu, "goal": "p50 < 2 ms, p99 < 5 ms", "met": p50 < 2 and p99 < 5,
+                 "cpu_p50_ms": cpu, "cpu_p99_ms": cpu99, "goal": "p50 < 2 ms, p99 < 5 ms", "met": p50 < 2 and p99 < 5,
                  "note": f"load average {load:.1f} on {os.cpu_count()} CPUs; cpu = own CPU time"})  # fmt: skip
     for key, label in (
         ("bare", "bare ONNX predict, same rows"),
         ("features", "features of one request (part of the above)"),
         ("health", "warm GET /health, full handler (the stack alone)"),
     ):
-        p50, p99, cpu = out[key]
-        rows.append({"case": label, "p50_ms": p50, "p99_ms": p99, "cpu_p50_ms": cpu, "goal": "", "met": None})
+        p50, p99, cpu, cpu99 = out[key]
+        rows.append({"case": label, "p50_ms": p50, "p99_ms": p99, "cpu_p50_ms": cpu, "cpu_p99_ms": cpu99,
+                     "goal": "", "met": None})  # fmt: skip
     return rows
 
 
