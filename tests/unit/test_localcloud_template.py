@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 from rps_local.cloud import LocalCloud
 from rps_local.endpoints import write_endpoints
-from rps_local.errors import AslError, CodeUriError, LocalCloudError, PortInUseError, TemplateError
+from rps_local.errors import (
+    AslError,
+    CodeUriError,
+    LocalCloudError,
+    MlflowServerError,
+    PortInUseError,
+    TemplateError,
+)
 from rps_local.template import code_dir_of_key, prepare
 
 TOY = Path(__file__).resolve().parents[1] / "integration" / "fixtures" / "toy"
@@ -113,3 +120,9 @@ def test_a_second_cloud_in_the_same_state_dir_is_refused(toy):
             assert (toy / ".rps" / "endpoints.json").exists()  # the running cloud's file is left alone
         finally:
             running.shutdown()
+
+
+def test_missing_mlflow_environment_says_how_to_make_it(toy, monkeypatch):
+    monkeypatch.setenv("RPS_MLFLOW_BIN", str(toy / "no-such-mlflow"))
+    with pytest.raises(MlflowServerError, match="no-such-mlflow: the MLflow server is not installed: run make venv"):
+        LocalCloud(toy, state_dir=toy / ".rps", schedules=False).start()
