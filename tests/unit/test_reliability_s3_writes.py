@@ -38,9 +38,13 @@ class S3Fault:
     def __init__(self, client: Any, fail_from: int, mode: str) -> None:
         self.fail_from, self.mode, self.puts = fail_from, mode, 0
         register = client.meta.events.register_first if mode == "request" else client.meta.events.register_last
-        register("before-send.s3.PutObject", self._hook)
+        # on the generic event: botocore calls handlers of more specific names (before-send.s3.PutObject)
+        # before moto's, whatever their order, and this client only PUTs objects
+        register("before-send", self._hook)
 
     def _hook(self, request: Any, **_: Any) -> None:
+        if request.method != "PUT":
+            return
         self.puts += 1
         if self.puts >= self.fail_from:
             raise ConnectionClosedError(endpoint_url=request.url)
