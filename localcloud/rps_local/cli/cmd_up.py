@@ -23,6 +23,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--parameter-overrides", nargs="+", metavar="KEY=VALUE", help="template parameters")
     parser.add_argument("--no-mlflow", action="store_true", help="do not start the MLflow tracking server")
     parser.add_argument("--no-schedules", action="store_true", help="do not fire the template's schedules")
+    parser.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="stop a warm worker idle this long (default 600)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -39,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         parameter_overrides=parse_overrides(args.parameter_overrides),
         mlflow=not args.no_mlflow,
         schedules=not args.no_schedules,
+        idle_timeout_s=args.idle_timeout,
     )
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     stop = threading.Event()
