@@ -19,7 +19,7 @@ PARAMS: dict[str, Any] = {
     # (training MAE about half the test MAE); a tiny dataset still gets leaves.
     "min_samples_leaf": None,
     "l2_regularization": 1.0,
-    "max_features": 0.5,
+    "max_features": 0.25,
     # A fixed number of rounds: early stopping would hold out a random (not time-ordered) validation split.
     "early_stopping": False,
     "random_state": 0,
