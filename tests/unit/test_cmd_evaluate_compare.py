@@ -70,3 +70,21 @@ def test_evaluate_on_a_payload_file(tmp_path, monkeypatch, capsys) -> None:
         assert scores["mae"] < scores["persistence_mae"] and scores["skill"] > 0
     assert result["split"]["test_fraction"] == 0.2 and result["onnx_max_abs_diff"] <= 1e-4
     assert main(["evaluate", "--data", str(tmp_path / "absent.json")]) == 2
+
+
+def test_compare_mlflow_runs(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    from rps_core.registry.tracking import start_run
+
+    uri = (tmp_path / "mlruns").as_uri()
+    ids = []
+    for mae, jfk in ((1.5, 1.45), (1.6, 1.5)):
+        candidate = {"model_id": f"m{mae}", "target": "temperature_2m", "horizon_hours": 6, "history_hours": 169,
+                     "features": ["a"], "dataset_version": "d", "metrics": metrics(mae, jfk)}
+        run = start_run(uri, candidate, {}, champion_metrics={"mae": 0.1})
+        run.finish()
+        ids.append(run.run_id)
+    assert main(["compare", f"runs:/{ids[0]}", ids[1], "--tracking-uri", uri]) == 1
+    out = capsys.readouterr().out
+    assert "| all | 1.600 | 1.500 |" in out and "| JFK | 1.500 | 1.450 |" in out
+    assert main(["compare", ids[1], ids[0], "--tracking-uri", uri]) == 0

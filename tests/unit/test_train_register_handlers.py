@@ -212,3 +212,18 @@ def test_bad_events_are_named(cloud, handlers) -> None:
         handlers["train"].lambda_handler({"datasets": []}, Context())
     with pytest.raises(InvalidEventError, match="candidate_key"):
         handlers["register"].lambda_handler({"training": {}}, Context())
+
+
+def test_a_champion_promoted_after_training_makes_the_comparison_stale(cloud, handlers) -> None:
+    event = train_event(cloud)
+    first = pipeline(handlers, event)
+    state = dict(event)
+    state["training"] = handlers["train"].lambda_handler(state, Context())
+    # WHEN another run promotes a model between this run's Train and Register
+    other = {**read_champion(MODELS, cloud), "model_version": "other-9"}
+    write_champion(MODELS, other, cloud)
+    registry = handlers["register"].lambda_handler(state, Context())
+    # THEN this challenger is not promoted over a champion it was never compared with
+    assert registry["promoted"] is False and "changed since training" in registry["reason"]
+    assert read_champion(MODELS, cloud)["model_version"] == "other-9"
+    assert first["registry"]["promoted"] is True
