@@ -4,8 +4,9 @@ Columns (all causal, all climate-relative where that makes sense, no location id
 - the target now, its lags 1-168 h as changes ``y(t) - y(t-k)``, so that one model serves warm and cold
   places alike; yesterday's path from this hour (``y(t-24+k) - y(t-24)``), the diurnal signal;
 - rolling means (as departures from now) and standard deviations of the target over 3 h to 7 days;
-- the other variables now and their 3 h and 24 h changes; wind as u/v components (the direction is
-  undefined in calm hours); precipitation summed over 6 h and 24 h;
+- the other variables now and their 3, 6 and 24 h changes (pressure also 1 and 12 h); wind as u/v
+  components (the direction is undefined in calm hours), their 6 h and 24 h means and 6 h changes (wind
+  shifts and pressure tendency mark fronts); precipitation summed over 6 h and 24 h;
 - time of day and day of year as sine/cosine pairs.
 """
 
@@ -23,7 +24,10 @@ TARGET_LAGS = (1, 2, 3, 4, 5, 6, 9, 12, 18, 24, 36, 48, 72, 96, 120, 144, 168)
 YESTERDAY_STEPS = (1, 3, 6, 9, 12)
 ROLLING_WINDOWS = (3, 6, 12, 24, 72, 168)
 STD_WINDOWS = (6, 24, 72)
-OTHER_CHANGES = (3, 24)
+OTHER_CHANGES = (3, 6, 24)
+# Pressure tendency over several spans: fronts announce themselves in it (and in wind shifts, below).
+PRESSURE_CHANGES = (1, 3, 6, 12, 24)
+WIND_WINDOWS = (6, 24)
 # Observations one prediction needs: the longest lag or window, plus the current hour.
 HISTORY_HOURS = max(*TARGET_LAGS, *ROLLING_WINDOWS) + 1
 
@@ -77,14 +81,17 @@ def _other_columns(target: str) -> list[tuple[str, Column]]:
         if name == target or name in ("wind_direction_10m", "wind_speed_10m", "precipitation"):
             continue
         cols.append((name, lambda v, t, n=name: v[n]))
-        for k in OTHER_CHANGES:
+        for k in PRESSURE_CHANGES if name == "pressure_msl" else OTHER_CHANGES:
             cols.append((f"{name}_change_{k}h", lambda v, t, n=name, k=k: tf.diff(v[n], k)))
     if target != "precipitation":
         cols.append(("precipitation_sum_6h", lambda v, t: tf.rolling_sum(v["precipitation"], 6)))
         cols.append(("precipitation_sum_24h", lambda v, t: tf.rolling_sum(v["precipitation"], 24)))
     if target not in ("wind_speed_10m", "wind_direction_10m"):
-        cols.append(("wind_u_10m", lambda v, t: _wind_uv(v)[0]))
-        cols.append(("wind_v_10m", lambda v, t: _wind_uv(v)[1]))
+        for i, comp in enumerate(("u", "v")):
+            cols.append((f"wind_{comp}_10m", lambda v, t, i=i: _wind_uv(v)[i]))
+            for w in WIND_WINDOWS:
+                cols.append((f"wind_{comp}_10m_mean_{w}h", lambda v, t, i=i, w=w: tf.rolling_mean(_wind_uv(v)[i], w)))
+            cols.append((f"wind_{comp}_10m_change_6h", lambda v, t, i=i: tf.diff(_wind_uv(v)[i], 6)))
         cols.append(("wind_speed_10m_mean_6h", lambda v, t: tf.rolling_mean(v["wind_speed_10m"], 6)))
     if target == "temperature_2m":
         # Dew-point depression: dry air cools and warms faster than humid air.
