@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from rps_core.errors import ModelError
+from rps_core.errors import DatasetError, ModelError
 from rps_core.features import HISTORY_HOURS, feature_names
 from rps_core.schema import Observations
 from rps_core.training import model as estimator
@@ -82,6 +82,12 @@ def train_and_evaluate(
     names = feature_names(target)
     table = build_table(observations, target, horizon)
     train, test = time_split(table, horizon, test_fraction)
+    empty = [n for n, column in zip(names, table.x[train].T, strict=True) if np.isnan(column).all()]
+    if empty:  # HistGradientBoosting cannot bin a column with no value (a bare ValueError otherwise)
+        raise DatasetError(
+            f"the history is too short: {len(empty)} features ({', '.join(empty[:4])}) have no value in the "
+            f"{int(train.sum())} training rows; a row's features need up to {HISTORY_HOURS} hours before it"
+        )
     model = estimator.fit(table.x[train], table.delta[train], **(params or {}))
     pred = estimator.predict(model, table.x[test])
     metrics = rounded(evaluate(table.delta[test], pred, table.base[test], table.location[test]))
