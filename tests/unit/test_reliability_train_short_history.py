@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from rps_core.datasets import clean_window, to_hourly_grid
 from rps_core.errors import DatasetError
+from rps_core.features import HISTORY_HOURS
 from rps_core.schema import Observations, observations_from_payload
 from rps_core.sources import load_embedded
 from rps_core.training.train import train_and_evaluate
@@ -31,7 +32,7 @@ def test_a_history_shorter_than_the_features_need_is_a_named_error() -> None:
     # WHEN the challenger is trained THEN a DatasetError says the history is too short, naming a feature
     with pytest.raises(DatasetError, match="too short") as failed:
         train_and_evaluate(history, TARGET, HORIZON, export=False)
-    assert "168" in str(failed.value)
+    assert f"up to {HISTORY_HOURS} hours" in str(failed.value)
 
 
 def test_three_weeks_train() -> None:
