@@ -159,6 +159,17 @@ def test_clock_loser_of_a_race_reuses_the_winners_window(s3):
     assert state["run_id"] == "winner" and state["now"] == "2013-10-20T00:00"  # the loser wrote nothing
 
 
+def test_a_scheduled_event_delivered_twice_advances_the_clock_once(s3):
+    # GIVEN the backfill done and one daily run planned by a scheduled event
+    advance_clock(BUCKET, SETTINGS, run_id="backfill", client=s3)
+    first = advance_clock(BUCKET, SETTINGS, run_id="event-1", client=s3)
+    # WHEN EventBridge delivers the same event (same id) again THEN it gets the same window
+    assert advance_clock(BUCKET, SETTINGS, run_id="event-1", client=s3) == first
+    assert read_clock(BUCKET, s3).now == utc("2013-10-20T00:00")
+    # AND the next event moves the clock on
+    assert advance_clock(BUCKET, SETTINGS, run_id="event-2", client=s3).end == utc("2013-10-21T00:00")
+
+
 class _Body:
     def __init__(self, data: bytes) -> None:
         self.data = data
