@@ -39,3 +39,17 @@ def test_three_weeks_train() -> None:
     # GIVEN three weeks per station (the reliability cloud's history) WHEN trained THEN it fits and is measured
     result = train_and_evaluate(_history(21), TARGET, HORIZON, export=False)
     assert result.split["train_rows"] > 0 and result.metrics["mae"] > 0
+
+
+def test_a_variable_no_station_reports_is_learned_without() -> None:
+    # GIVEN three weeks per station where no station ever reports pressure (no sensor)
+    history = []
+    for obs in _history(21):
+        values = dict(obs.values)
+        values["pressure_msl"] = values["pressure_msl"] * float("nan")
+        history.append(Observations(obs.location, obs.time, values))
+    # WHEN the challenger is trained THEN it fits, keeps the full feature list, and beats persistence
+    result = train_and_evaluate(history, TARGET, HORIZON, export=False)
+    assert "pressure_msl" in result.features
+    assert result.metrics["mae"] < result.metrics["persistence_mae"]
+    assert result.reference["pressure_msl"]["edges"] == []

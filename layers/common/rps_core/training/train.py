@@ -72,6 +72,28 @@ def evaluate_champion(
     return rounded(evaluate(table.delta[test], pred, table.base[test], table.location[test])), ""
 
 
+def fill_missing_columns(x: np.ndarray, names: list[str], target: str) -> np.ndarray:
+    """``x`` with every all-missing column made constant, so the model ignores it.
+
+    HistGradientBoosting cannot bin a column with no value (a bare ValueError). A target feature with no
+    value means the history is too short: a named DatasetError. Another variable with no value means the
+    stations do not report it (no pressure sensor, say): the model learns without it, and the column
+    stays in the feature list so serving's inputs do not change shape.
+    """
+    empty = [j for j, column in enumerate(x.T) if np.isnan(column).all()]
+    short = [names[j] for j in empty if names[j].startswith(target)]
+    if short:
+        raise DatasetError(
+            f"the history is too short: {len(short)} features ({', '.join(short[:4])}) have no value in the "
+            f"{len(x)} training rows; a row's features need up to {HISTORY_HOURS} hours before it"
+        )
+    if not empty:
+        return x
+    filled = x.copy()
+    filled[:, empty] = 0.0
+    return filled
+
+
 def train_and_evaluate(
     observations: Sequence[Observations], target: str, horizon: int, *,
     champion: Any = None, champion_doc: dict[str, Any] | None = None,
@@ -82,13 +104,8 @@ def train_and_evaluate(
     names = feature_names(target)
     table = build_table(observations, target, horizon)
     train, test = time_split(table, horizon, test_fraction)
-    empty = [n for n, column in zip(names, table.x[train].T, strict=True) if np.isnan(column).all()]
-    if empty:  # HistGradientBoosting cannot bin a column with no value (a bare ValueError otherwise)
-        raise DatasetError(
-            f"the history is too short: {len(empty)} features ({', '.join(empty[:4])}) have no value in the "
-            f"{int(train.sum())} training rows; a row's features need up to {HISTORY_HOURS} hours before it"
-        )
-    model = estimator.fit(table.x[train], table.delta[train], **(params or {}))
+    x_train = fill_missing_columns(table.x[train], names, target)
+    model = estimator.fit(x_train, table.delta[train], **(params or {}))
     pred = estimator.predict(model, table.x[test])
     metrics = rounded(evaluate(table.delta[test], pred, table.base[test], table.location[test]))
     onnx, diff = b"", 0.0
