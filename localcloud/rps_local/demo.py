@@ -1,9 +1,14 @@
 """``make demo``: the whole system on this machine. It starts the local cloud (moto, template.yaml
 deployed, MLflow), runs the pipeline on the embedded 2013 New York data as ``rps run`` does, calls the
-prediction API (GET /health, GET /forecast/JFK, POST /predict), then shows the CloudWatch metrics.
+prediction API (GET /health, GET /forecast/JFK, POST /predict), replays another season so that the drift
+monitor sees drift and starts retraining (once), then shows the CloudWatch metrics and alarm states.
 Each step says what failed and the demo goes on where it can; the exit code is non-zero if any failed.
 
-    .venv/bin/python -m rps_local.demo [--project-dir DIR] [--keep]
+The replay clock starts on 1 March 2013 (``--replay-start``): the first run backfills January-February, a
+winter champion; the drift scenario then replays up to ``--season-end`` (late June), a season that
+champion has never seen.
+
+    .venv/bin/python -m rps_local.demo [--project-dir DIR] [--replay-start T] [--season-end T] [--keep]
 """
 
 from __future__ import annotations
@@ -81,12 +86,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m rps_local.demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("--project-dir", type=Path, default=Path("."))
     parser.add_argument("--keep", action="store_true", help="keep the cloud running after the demo (Ctrl-C stops)")
+    parser.add_argument("--replay-start", default="2013-03-01T00:00", help="the replay clock's start (ReplayStart)")
+    parser.add_argument("--season-end", default="2013-06-29T00:00", help="how far the drift scenario replays")
     args = parser.parse_args(argv)
 
     from rps_local.cloud import LocalCloud
+    from rps_local.drift_scenario import run_drift_scenario
     from rps_local.executions import follow_execution, short_cause
 
-    cloud = LocalCloud(args.project_dir, schedules=False)
+    cloud = LocalCloud(args.project_dir, schedules=False, parameter_overrides={"ReplayStart": args.replay_start})
     try:
         endpoints = step("start the local cloud and deploy template.yaml", cloud.start)
         if endpoints is None:
@@ -123,6 +131,13 @@ def main(argv: list[str] | None = None) -> int:
                 *http("POST", f"{api}/predict", predict_body(cloud.template_path, "JFK", output.get("now"))),
             ),
         )
+
+        def drift() -> None:
+            scenario = run_drift_scenario(cloud.client, args.season_end)
+            if not scenario.retraining_started:
+                raise LocalCloudError("the drift monitor did not start retraining")
+
+        step(f"drift: replay up to {args.season_end}, a season the champion has not seen", drift)
 
         def metrics() -> None:
             from rps_local.cli.main import main as rps

@@ -91,8 +91,13 @@ def short_cause(cause: str | None, limit: int = 300) -> str:
     return cause if len(cause) <= limit else cause[: limit - 1] + "…"
 
 
+_ITERATION_ENDS = ("MapIterationSucceeded", "MapIterationFailed", "MapIterationAborted")
+
+
 def _label(event: dict[str, Any], iteration: dict[int, int]) -> str:
     """`` [i]`` for an event inside iteration i of a Map (events chain by previousEventId)."""
+    if event["type"].startswith("MapState") or event["type"] in _ITERATION_ENDS:
+        return ""  # the Map itself, and what follows it, belong to no iteration
     details = event.get("mapIterationStartedEventDetails")
     if details is not None:
         iteration[event["id"]] = details.get("index", 0)

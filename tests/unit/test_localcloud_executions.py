@@ -73,3 +73,33 @@ def test_short_cause_keeps_the_message():
     assert short_cause(CAUSE) == "JFK: 3 checks failed"
     assert short_cause("plain text") == "plain text"
     assert short_cause("x" * 500, limit=10) == "x" * 9 + "…"
+
+
+def test_states_after_a_map_belong_to_no_iteration():
+    # GIVEN a Map whose last iteration ends, then the Map exits and the next state starts
+    history = [
+        _event(1, "ExecutionStarted", 0),
+        _event(2, "MapStateEntered", 0, **_entered("PerLocation")),
+        _event(3, "MapIterationStarted", 0, 2, mapIterationStartedEventDetails={"name": "PerLocation", "index": 1}),
+        _event(4, "TaskStateEntered", 1, 3, **_entered("Transform")),
+        _event(5, "TaskStateExited", 2, 4, **_exited("Transform")),
+        _event(6, "MapIterationSucceeded", 2, 5, mapIterationSucceededEventDetails={"index": 1}),
+        _event(7, "MapStateExited", 2, 6, **_exited("PerLocation")),
+        _event(8, "TaskStateEntered", 2, 7, **_entered("Train")),
+        _event(9, "TaskStateExited", 5, 8, **_exited("Train")),
+        _event(10, "ExecutionSucceeded", 5, 9, executionSucceededEventDetails={"output": "{}"}),
+    ]
+
+    class Done(FakeClient):
+        def describe_execution(self, arn):
+            return {"status": "SUCCEEDED", "output": "{}"}
+
+        def history(self, arn):
+            return history
+
+    # WHEN it is followed THEN the iteration's states carry [1] and the Map and Train carry none
+    lines: list[str] = []
+    follow_execution(Done(), "arn", lines.append)
+    assert "  ✓ Transform [1] 1.00 s" in lines
+    assert "  ✓ PerLocation 2.00 s" in lines
+    assert "  → Train" in lines and "  ✓ Train 3.00 s" in lines
