@@ -3,10 +3,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
-from types import ModuleType
 
 import boto3
 import pytest
@@ -15,32 +12,9 @@ from rps_core import storage
 from rps_core.errors import DataQualityError, InvalidEventError
 from rps_core.schema import observations_from_payload, payload_from_observations
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support import LambdaContext, load_event, load_handler
+
 BUCKET = "rps-data-test"
-
-
-def load_event(name: str) -> dict:
-    return json.loads((ROOT / "events" / name).read_text())
-
-
-def load_handler(step: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"{step}_app", ROOT / "functions" / step / "app.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-class Context:
-    function_name = "test"
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
-    memory_limit_in_mb = 256
-    aws_request_id = "req-1"
-    log_group_name = "/aws/lambda/test"
-    log_stream_name = "stream"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
 
 
 @pytest.fixture
@@ -75,20 +49,20 @@ def keys(client, prefix: str) -> list[str]:
 
 def run_location(handlers, plan: dict, location: str) -> dict:
     item = {k: plan[k] for k in ("run_id", "now", "window_start", "window_end")} | {"location": location}
-    ingested = handlers["ingest"].lambda_handler(item, Context())
-    gated = handlers["quality_gate"].lambda_handler(ingested, Context())
-    return handlers["transform"].lambda_handler(gated, Context())
+    ingested = handlers["ingest"].lambda_handler(item, LambdaContext())
+    gated = handlers["quality_gate"].lambda_handler(ingested, LambdaContext())
+    return handlers["transform"].lambda_handler(gated, LambdaContext())
 
 
 def test_backfill_then_one_day_builds_versions_holding_all_history(s3, handlers, capsys):
     # GIVEN a fresh bucket WHEN the first scheduled run happens THEN it backfills up to REPLAY_START
-    plan = handlers["plan"].lambda_handler(load_event("plan.json"), Context())
+    plan = handlers["plan"].lambda_handler(load_event("plan.json"), LambdaContext())
     assert plan["window_start"] is None and plan["window_end"] == "2013-10-19T00:00" and plan["backfill"] is True
     assert plan["locations"] == ["JFK", "LGA", "EWR"] and plan["run_id"] == load_event("plan.json")["id"]
     first = {loc: run_location(handlers, plan, loc) for loc in plan["locations"]}
     assert first["EWR"]["time_start"] == "2013-01-01T06:00" and first["EWR"]["time_end"] == "2013-10-19T00:00"
     # WHEN the next run happens THEN the clock moves 24 h and the new version holds all history
-    plan2 = handlers["plan"].lambda_handler(load_event("plan_rule.json"), Context())
+    plan2 = handlers["plan"].lambda_handler(load_event("plan_rule.json"), LambdaContext())
     assert (plan2["window_start"], plan2["window_end"]) == ("2013-10-19T00:00", "2013-10-20T00:00")
     second = run_location(handlers, plan2, "EWR")
     assert second["time_start"] == "2013-01-01T06:00" and second["time_end"] == "2013-10-20T00:00"
@@ -109,7 +83,7 @@ def plan_raw(plan: dict, location: str) -> str:
 
 
 def test_rerun_of_a_window_writes_nothing_new(s3, handlers):
-    plan = handlers["plan"].lambda_handler({}, Context())
+    plan = handlers["plan"].lambda_handler({}, LambdaContext())
     out = run_location(handlers, plan, "JFK")
     before = {k: s3.head_object(Bucket=BUCKET, Key=k)["ETag"] for k in keys(s3, "raw/") + keys(s3, "datasets/")}
     again = run_location(handlers, plan, "JFK")
@@ -120,7 +94,7 @@ def test_rerun_of_a_window_writes_nothing_new(s3, handlers):
 def test_rejected_window_is_quarantined_and_nothing_downstream_is_written(s3, handlers):
     # GIVEN a raw object whose target is null (as a source with a broken sensor would answer)
     event = load_event("quality_gate.json")
-    good = handlers["ingest"].lambda_handler(load_event("ingest.json"), Context())
+    good = handlers["ingest"].lambda_handler(load_event("ingest.json"), LambdaContext())
     payload = json.loads(storage.get_bytes(BUCKET, good["raw_key"], client=s3))
     obs = observations_from_payload(payload, "EWR")
     obs.values["temperature_2m"][:12] = float("nan")
@@ -128,12 +102,12 @@ def test_rejected_window_is_quarantined_and_nothing_downstream_is_written(s3, ha
     storage.put_json(BUCKET, event["raw_key"], payload_from_observations(obs, 40.69, -74.17), client=s3)
     # WHEN the gate runs THEN it raises DataQualityError naming the check, after writing the report
     with pytest.raises(DataQualityError, match="null_share") as failure:
-        handlers["quality_gate"].lambda_handler(event, Context())
+        handlers["quality_gate"].lambda_handler(event, LambdaContext())
     report = storage.get_json(BUCKET, "quality/location=EWR/end=2013-10-20T00:00.json", client=s3)
     assert report["passed"] is False and report["failed_checks"] == ["null_share"]
     # AND the state machine's Catch hands the error to Quarantine, which keeps the payload byte for byte
     caught = {**event, "error": {"Error": "DataQualityError", "Cause": str(failure.value)}}
-    result = handlers["quarantine"].lambda_handler(caught, Context())
+    result = handlers["quarantine"].lambda_handler(caught, LambdaContext())
     assert result == {"quarantine_key": "quarantine/location=EWR/end=2013-10-20T00:00.json"}
     kept = s3.get_object(Bucket=BUCKET, Key=result["quarantine_key"])
     assert kept["Body"].read() == storage.get_bytes(BUCKET, event["raw_key"], client=s3)
@@ -142,14 +116,14 @@ def test_rejected_window_is_quarantined_and_nothing_downstream_is_written(s3, ha
 
 
 def test_sample_quarantine_event_is_accepted(s3, handlers):
-    handlers["ingest"].lambda_handler(load_event("ingest.json"), Context())
-    result = handlers["quarantine"].lambda_handler(load_event("quarantine.json"), Context())
+    handlers["ingest"].lambda_handler(load_event("ingest.json"), LambdaContext())
+    result = handlers["quarantine"].lambda_handler(load_event("quarantine.json"), LambdaContext())
     assert keys(s3, "quarantine/") == [result["quarantine_key"]]
 
 
 def test_sample_transform_event_runs_after_ingest(s3, handlers):
-    handlers["ingest"].lambda_handler(load_event("ingest.json"), Context())
-    out = handlers["transform"].lambda_handler(load_event("transform.json"), Context())
+    handlers["ingest"].lambda_handler(load_event("ingest.json"), LambdaContext())
+    out = handlers["transform"].lambda_handler(load_event("transform.json"), LambdaContext())
     assert out["rows"] == 24 and out["time_end"] == "2013-10-20T00:00"
 
 
@@ -170,4 +144,4 @@ def test_sample_transform_event_runs_after_ingest(s3, handlers):
 )
 def test_bad_events_raise_invalid_event_error(s3, handlers, step, event):
     with pytest.raises(InvalidEventError):
-        handlers[step].lambda_handler(event, Context())
+        handlers[step].lambda_handler(event, LambdaContext())

@@ -1,10 +1,8 @@
 """The drift handler in-process on moto: sample events, the EMF metrics it prints, and the template's
 alarms evaluated over those metrics (names and dimensions must agree end to end)."""
 
-import importlib.util
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import boto3
 import pytest
@@ -13,35 +11,14 @@ from rps_core import storage
 from rps_local.alarms import evaluate_alarms
 from rps_local.emf import publish_emf_lines
 
+from tests.support import ROOT, LambdaContext, load_event, load_handler
 from tests.unit.test_drift_compare import season
 from tests.unit.test_drift_monitor import ENV, put_champion, put_dataset, shifted
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def load_event(name: str) -> dict:
-    return json.loads((ROOT / "events" / name).read_text())
-
-
-class Context:
-    function_name = "rps-DriftFunction"
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:rps-DriftFunction"
-    memory_limit_in_mb = 1024
-    aws_request_id = "req-1"
-    log_group_name = "/aws/lambda/rps-DriftFunction"
-    log_stream_name = "stream"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
 
 
 @pytest.fixture
 def app():
-    spec = importlib.util.spec_from_file_location("drift_app", ROOT / "functions" / "drift" / "app.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_handler("drift")
 
 
 @pytest.fixture
@@ -88,7 +65,7 @@ def test_a_season_change_emits_drift_metrics_starts_retraining_and_raises_the_al
     put_champion(s3, season(0.0, 3.0, 70.0, seed=1))
     put_dataset(s3, shifted(season(24.0, 8.0, 45.0, hours=24 * 40, seed=3), "2013-11-18T01"))
     # WHEN the drift function runs with the sample event
-    output = app.lambda_handler(load_event("drift_now.json"), Context())
+    output = app.lambda_handler(load_event("drift_now.json"), LambdaContext("rps-DriftFunction"))
     # THEN it reports, retrains once, and prints the metrics the alarms read
     assert output["status"] == "checked" and output["retrain"] is True
     assert output["trigger"]["status"] == "started" and output["trigger"]["execution_name"] == "drift-20131228T0000"
@@ -118,6 +95,6 @@ def test_a_season_change_emits_drift_metrics_starts_retraining_and_raises_the_al
 
 
 def test_the_scheduled_event_before_any_champion_does_nothing(aws, app, capsys):
-    output = app.lambda_handler(load_event("drift.json"), Context())
+    output = app.lambda_handler(load_event("drift.json"), LambdaContext("rps-DriftFunction"))
     assert output["status"] == "no champion" and output["trigger"] is None
     assert "DriftedFeatureShare" not in emf_metrics(capsys.readouterr().out)

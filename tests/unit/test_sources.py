@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import boto3
 import pytest
@@ -30,17 +29,14 @@ from rps_core.sources import (
     slice_payload,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support import load_event
+
 BUCKET = "rps-sources-test"
 SETTINGS = load_settings({})
 
 
 def utc(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
-
-
-def load_event(name: str) -> dict:
-    return json.loads((ROOT / "events" / name).read_text())
 
 
 # ---------------------------------------------------------------- the embedded data

@@ -4,11 +4,8 @@ dataset version fails with DatasetError before anything is written."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from datetime import datetime
-from pathlib import Path
-from types import ModuleType
 
 import boto3
 import pytest
@@ -23,44 +20,26 @@ from rps_core.training import model as estimator
 from rps_core.training import train_and_evaluate
 from rps_core.training.artifacts import candidate_document, write_candidate
 
+from tests.support import LambdaContext, load_event, load_handler
 from tests.unit.model_data import FAST_PARAMS, synthetic_observations
 
-ROOT = Path(__file__).resolve().parents[2]
 DATA, MODELS = "rps-data-test", "rps-models-test"
 pytestmark = pytest.mark.filterwarnings("ignore:Field onnx.AttributeProto:DeprecationWarning")
-
-
-def load_event(name: str) -> dict:
-    return json.loads((ROOT / "events" / name).read_text())
-
-
-def load_handler(step: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"{step}_app", ROOT / "functions" / step / "app.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-class Context:
-    function_name = "test"
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
-    memory_limit_in_mb = 1024
-    aws_request_id = "req-1"
-    log_group_name = "/aws/lambda/test"
-    log_stream_name = "stream"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
 
 
 @pytest.fixture
 def cloud(monkeypatch, tmp_path):
     for key, value in {
-        "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-        "DATA_BUCKET": DATA, "MODEL_BUCKET": MODELS, "POWERTOOLS_METRICS_NAMESPACE": "RPS",
-        "LOCATIONS": "JFK:40.64:-73.78,LGA:40.78:-73.87", "MLFLOW_ALLOW_FILE_STORE": "true",
-        "MLFLOW_TRACKING_URI": (tmp_path / "mlruns").as_uri(), "GIT_COMMIT": "0123abc",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "DATA_BUCKET": DATA,
+        "MODEL_BUCKET": MODELS,
+        "POWERTOOLS_METRICS_NAMESPACE": "RPS",
+        "LOCATIONS": "JFK:40.64:-73.78,LGA:40.78:-73.87",
+        "MLFLOW_ALLOW_FILE_STORE": "true",
+        "MLFLOW_TRACKING_URI": (tmp_path / "mlruns").as_uri(),
+        "GIT_COMMIT": "0123abc",
     }.items():
         monkeypatch.setenv(key, value)
     for name, value in FAST_PARAMS.items():  # small trees: the steps' logic, not the model, is under test
@@ -85,8 +64,14 @@ def put_version(client, location: str, hours: int, seed: int) -> dict:
     sha = sha256_hex(npz)
     manifest = {"location": location, "version": sha, "sha256": sha, "rows": len(obs)}
     write_version(DATA, location, npz, manifest, f"# {location} profile\n", client)
-    return {"location": location, "dataset_version": sha, "dataset_prefix": version_prefix(location, sha),
-            "rows": len(obs), "time_start": "2013-08-01T00:00", "time_end": "?"}
+    return {
+        "location": location,
+        "dataset_version": sha,
+        "dataset_prefix": version_prefix(location, sha),
+        "rows": len(obs),
+        "time_start": "2013-08-01T00:00",
+        "time_end": "?",
+    }
 
 
 def train_event(client, hours: int = 24 * 40) -> dict:
@@ -99,9 +84,9 @@ def train_event(client, hours: int = 24 * 40) -> dict:
 
 def pipeline(handlers, event: dict) -> dict:
     state = dict(event)
-    state["training"] = handlers["train"].lambda_handler(state, Context())
-    state["registry"] = handlers["register"].lambda_handler(state, Context())
-    state["forecasts"] = handlers["forecast"].lambda_handler(state, Context())
+    state["training"] = handlers["train"].lambda_handler(state, LambdaContext())
+    state["registry"] = handlers["register"].lambda_handler(state, LambdaContext())
+    state["forecasts"] = handlers["forecast"].lambda_handler(state, LambdaContext())
     return state
 
 
@@ -166,8 +151,12 @@ def test_an_equal_challenger_is_not_promoted(cloud, handlers) -> None:
 def test_a_better_challenger_replaces_a_weak_champion(cloud, handlers) -> None:
     event = train_event(cloud)
     # GIVEN a champion of 2 boosting rounds on one location's data
-    weak = train_and_evaluate([synthetic_observations("JFK", 24 * 40, 1, start="2013-08-01T00")],
-                              "temperature_2m", 6, params={**FAST_PARAMS, "max_iter": 2})
+    weak = train_and_evaluate(
+        [synthetic_observations("JFK", 24 * 40, 1, start="2013-08-01T00")],
+        "temperature_2m",
+        6,
+        params={**FAST_PARAMS, "max_iter": 2},
+    )
     doc = candidate_document(weak, MODELS, "weak", {"JFK": "v0"}, datetime(2013, 9, 1))
     write_candidate(MODELS, weak, doc, client=cloud)
     write_champion(MODELS, {**doc, "model_version": "weak-1", "run_id": "", "promoted_at": "2013-09-01"}, cloud)
@@ -202,27 +191,27 @@ def test_bad_dataset_version_fails_clearly_and_leaves_the_champion(cloud, handle
         key = item["dataset_prefix"] + "observations.npz"
         cloud.put_object(Bucket=DATA, Key=key, Body=b"not the data")
     with pytest.raises(DatasetError, match="LGA"):
-        handlers["train"].lambda_handler(event, Context())
+        handlers["train"].lambda_handler(event, LambdaContext())
     assert cloud.get_object(Bucket=MODELS, Key=CHAMPION_KEY)["Body"].read() == before
     assert cloud.list_objects_v2(Bucket=MODELS)["KeyCount"] == models_before
 
 
 def test_bad_events_are_named(cloud, handlers) -> None:
     with pytest.raises(InvalidEventError, match="datasets"):
-        handlers["train"].lambda_handler({"datasets": []}, Context())
+        handlers["train"].lambda_handler({"datasets": []}, LambdaContext())
     with pytest.raises(InvalidEventError, match="candidate_key"):
-        handlers["register"].lambda_handler({"training": {}}, Context())
+        handlers["register"].lambda_handler({"training": {}}, LambdaContext())
 
 
 def test_a_champion_promoted_after_training_makes_the_comparison_stale(cloud, handlers) -> None:
     event = train_event(cloud)
     first = pipeline(handlers, event)
     state = dict(event)
-    state["training"] = handlers["train"].lambda_handler(state, Context())
+    state["training"] = handlers["train"].lambda_handler(state, LambdaContext())
     # WHEN another run promotes a model between this run's Train and Register
     other = {**read_champion(MODELS, cloud), "model_version": "other-9"}
     write_champion(MODELS, other, cloud)
-    registry = handlers["register"].lambda_handler(state, Context())
+    registry = handlers["register"].lambda_handler(state, LambdaContext())
     # THEN this challenger is not promoted over a champion it was never compared with
     assert registry["promoted"] is False and "changed since training" in registry["reason"]
     assert read_champion(MODELS, cloud)["model_version"] == "other-9"

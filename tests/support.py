@@ -1,0 +1,50 @@
+"""What the tests share: the project root, sample events from ``events/`` (never pasted inline), a step's
+handler module loaded from its ``functions/<step>/app.py`` as Lambda loads it, and a Lambda context."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_event(name: str) -> Any:
+    """The sample event ``events/<name>`` (the same files ``rps invoke --event`` and the workflows use)."""
+    return json.loads((ROOT / "events" / name).read_text())
+
+
+def load_handler(step: str) -> ModuleType:
+    """``functions/<step>/app.py`` as a fresh module (its Logger/Metrics start cold, as in a new environment)."""
+    spec = importlib.util.spec_from_file_location(f"{step}_app", ROOT / "functions" / step / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of the Python runtime's context object that handlers and Powertools read."""
+
+    function_name: str = "test"
+    memory_limit_in_mb: int = 1024
+    function_version: str = "$LATEST"
+    aws_request_id: str = "req-1"
+    log_stream_name: str = "stream"
+    remaining_ms: int = 60_000
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
