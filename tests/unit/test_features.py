@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rps_core.errors import ConfigurationError, DatasetError
 from rps_core.features import HISTORY_HOURS, build_features, build_target, feature_names
+from rps_core.features import transforms as tf
 from rps_core.schema import VARIABLES, Observations
 
 TARGET = "temperature_2m"
@@ -134,3 +135,30 @@ def test_errors_are_named() -> None:
         build_features(partial, TARGET)
     with pytest.raises(ConfigurationError):
         build_target(obs, TARGET, 0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(min_value=1, max_value=60),
+    window=st.integers(min_value=1, max_value=30),
+    seed=st.integers(min_value=0, max_value=2**16),
+)
+def test_rolling_statistics_match_numpy_on_data_with_gaps(n: int, window: int, seed: int) -> None:
+    # GIVEN a series with about a quarter missing
+    rng = np.random.default_rng(seed)
+    x = rng.normal(10, 5, n)
+    x[rng.random(n) < 0.25] = np.nan
+    need = max(1, window // 2)
+    # WHEN the trailing statistics are computed THEN each equals numpy's nan-aware one over its own window
+    mean, std = tf.rolling_mean(x, window), tf.rolling_std(x, window)
+    for t in range(n):
+        w = x[max(0, t - window + 1) : t + 1]
+        valid = int(np.count_nonzero(~np.isnan(w)))
+        if valid >= need:
+            assert mean[t] == pytest.approx(np.nanmean(w), rel=1e-12, abs=1e-12)
+        else:
+            assert np.isnan(mean[t])
+        if valid >= max(2, need):
+            assert std[t] == pytest.approx(np.nanstd(w), rel=1e-9, abs=1e-12)
+        else:
+            assert np.isnan(std[t])

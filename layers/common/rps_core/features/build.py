@@ -32,6 +32,8 @@ WIND_WINDOWS = (6, 24)
 HISTORY_HOURS = max(*TARGET_LAGS, *ROLLING_WINDOWS) + 1
 
 Column = Callable[[dict[str, np.ndarray], np.ndarray], np.ndarray]
+# Wind components, derived once per build_features call and read by several columns.
+_WIND_UV = ("wind_u", "wind_v")
 
 
 def _wind_uv(v: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -88,10 +90,10 @@ def _other_columns(target: str) -> list[tuple[str, Column]]:
         cols.append(("precipitation_sum_24h", lambda v, t: tf.rolling_sum(v["precipitation"], 24)))
     if target not in ("wind_speed_10m", "wind_direction_10m"):
         for i, comp in enumerate(("u", "v")):
-            cols.append((f"wind_{comp}_10m", lambda v, t, i=i: _wind_uv(v)[i]))
+            cols.append((f"wind_{comp}_10m", lambda v, t, i=i: v[_WIND_UV[i]]))
             for w in WIND_WINDOWS:
-                cols.append((f"wind_{comp}_10m_mean_{w}h", lambda v, t, i=i, w=w: tf.rolling_mean(_wind_uv(v)[i], w)))
-            cols.append((f"wind_{comp}_10m_change_6h", lambda v, t, i=i: tf.diff(_wind_uv(v)[i], 6)))
+                cols.append((f"wind_{comp}_10m_mean_{w}h", lambda v, t, i=i, w=w: tf.rolling_mean(v[_WIND_UV[i]], w)))
+            cols.append((f"wind_{comp}_10m_change_6h", lambda v, t, i=i: tf.diff(v[_WIND_UV[i]], 6)))
         cols.append(("wind_speed_10m_mean_6h", lambda v, t: tf.rolling_mean(v["wind_speed_10m"], 6)))
     if target == "temperature_2m":
         # Dew-point depression: dry air cools and warms faster than humid air.
@@ -125,6 +127,7 @@ def build_features(obs: Observations, target: str) -> np.ndarray:
     values = {n: np.asarray(obs.values[n], dtype=np.float64) for n in VARIABLES}
     out = np.empty((len(obs), len(cols)), dtype=np.float32)
     with np.errstate(invalid="ignore"):
+        values.update(zip(_WIND_UV, _wind_uv(values), strict=True))
         for j, (_, column) in enumerate(cols):
             out[:, j] = column(values, obs.time)
     return out
