@@ -261,7 +261,9 @@ def chart_metric(
     series, period = serving_series(cloudwatch, name, start, end)
     title = f"{NAMESPACE}/{name} (service=serving)"
     if not series:
-        return _no_data(path, title, f"no {name} from serving between {start:%Y-%m-%d %H:%M} and {end:%H:%M} UTC")
+        return _no_data(
+            path, title, f"no {name} from serving between {start:%Y-%m-%d %H:%M} and {end:%Y-%m-%d %H:%M} UTC"
+        )
     figure, axis = _pyplot().subplots(figsize=(10, 3.5))
     for summary in series:
         times, values = zip(*summary.series, strict=True)
@@ -321,7 +323,10 @@ def _draw_bars(axis: Any, bars: list[DriftBar], warn: float, threshold: float) -
     axis.axvline(warn, color=COLORS["warn"], linestyle="--", linewidth=1, label=f"warn {warn:g}")
     axis.axvline(threshold, color=COLORS["drift"], linestyle="--", linewidth=1, label=f"drift {threshold:g}")
     axis.set_xlim(0, axis_max * 1.12)
-    axis.set_xlabel("PSI (live window against the champion's training reference)")
+    axis.set_xlabel(
+        "PSI (live window against the champion's training reference); grey: calendar features, not counted",
+        fontsize=8,
+    )
     axis.legend(fontsize=7, loc="lower right")
 
 
