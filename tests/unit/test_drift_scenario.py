@@ -1,9 +1,7 @@
 """The demo's drift scenario, in-process: the project's handlers on moto stand in for the local cloud's
 functions (same events, same code), with the embedded 2013 data replayed from a winter champion."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import boto3
 import numpy as np
@@ -17,9 +15,8 @@ from rps_local.client import InvokeResult
 from rps_local.drift_scenario import default_season_end, run_drift_scenario
 from rps_local.errors import LocalCloudError
 
-from tests.unit.test_drift_handler import Context
+from tests.support import LambdaContext, load_handler
 
-ROOT = Path(__file__).resolve().parents[2]
 DATA, MODELS = "rps-data", "rps-models"
 FUNCTIONS = {
     "PlanFunction": "plan",
@@ -37,14 +34,11 @@ class InProcessCloud:
         self.s3, self.sfn, self.arn = s3, sfn, state_machine_arn
         self.handlers = {}
         for logical_id, step in FUNCTIONS.items():
-            spec = importlib.util.spec_from_file_location(f"{step}_app", ROOT / "functions" / step / "app.py")
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            self.handlers[logical_id] = module
+            self.handlers[logical_id] = load_handler(step)
 
     def invoke(self, logical_id: str, event):
         try:
-            return InvokeResult(self.handlers[logical_id].lambda_handler(event, Context()), None, "")
+            return InvokeResult(self.handlers[logical_id].lambda_handler(event, LambdaContext(logical_id)), None, "")
         except Exception as exc:  # as Lambda reports a handler's exception
             return InvokeResult({"errorType": type(exc).__name__, "errorMessage": str(exc)}, "Unhandled", "")
 
