@@ -3,12 +3,10 @@ profile, and a loader that refuses corrupt or missing data."""
 
 from __future__ import annotations
 
-import boto3
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from moto import mock_aws
 from rps_core.config import load_settings
 from rps_core.datasets import (
     build_version,
@@ -121,17 +119,6 @@ def test_manifest_and_profile_describe_the_version():
     for v in VARIABLES:
         assert f"| {v} |" in profile
     assert manifest["version"][:12] in profile
-
-
-@pytest.fixture
-def s3(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket=BUCKET)
-        yield client
 
 
 @pytest.fixture

@@ -3,10 +3,8 @@
 import json
 from dataclasses import asdict
 
-import boto3
 import numpy as np
 import pytest
-from moto import mock_aws
 from rps_core import storage
 from rps_core.drift.realized import Forecast, load_forecasts, parse_forecasts, realized_error
 from rps_core.errors import PayloadError
@@ -15,17 +13,6 @@ from rps_core.forecasts.service import forecast_key
 from rps_core.schema import Observations
 
 BUCKET = "rps-data"
-
-
-@pytest.fixture
-def s3(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket=BUCKET)
-        yield client
 
 
 def observations(start: str, temps: list[float]) -> Observations:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import pytest
-from moto import mock_aws
 from rps_core.errors import ModelError
 from rps_core.registry import (
     CHAMPION_KEY,
@@ -24,24 +22,21 @@ BUCKET = "rps-models-test"
 
 def pointer_doc(version: str = "1", mae: float = 1.5) -> dict:
     return {
-        "model_version": version, "model_id": f"m{version}", "run_id": "", "target": "temperature_2m",
+        "model_version": version,
+        "model_id": f"m{version}",
+        "run_id": "",
+        "target": "temperature_2m",
         "model_uri": f"s3://{BUCKET}/models/m{version}/model.onnx",
         "sklearn_uri": f"s3://{BUCKET}/models/m{version}/model.joblib",
-        "horizon_hours": 6, "history_hours": 169, "features": ["temperature_2m"], "reference": {},
+        "horizon_hours": 6,
+        "history_hours": 169,
+        "features": ["temperature_2m"],
+        "reference": {},
         "metrics": {"mae": mae, "persistence_mae": 2.5, "skill": 1 - mae / 2.5, "per_location": {}},
-        "dataset_version": "abc", "trained_at": "2026-01-01T00:00:00Z", "promoted_at": "2026-01-01T00:00:00Z",
+        "dataset_version": "abc",
+        "trained_at": "2026-01-01T00:00:00Z",
+        "promoted_at": "2026-01-01T00:00:00Z",
     }
-
-
-@pytest.fixture
-def s3(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket=BUCKET)
-        yield client
 
 
 @pytest.mark.parametrize(
@@ -101,10 +96,18 @@ def test_s3_uris() -> None:
 
 
 def test_comparison_table_and_report() -> None:
-    challenger = {"mae": 1.4, "persistence_mae": 2.5, "skill": 0.44,
-                  "per_location": {"JFK": {"mae": 1.3, "persistence_mae": 2.4, "skill": 0.46}}}
-    champion = {"mae": 1.5, "persistence_mae": 2.5, "skill": 0.4,
-                "per_location": {"JFK": {"mae": 1.35, "persistence_mae": 2.4, "skill": 0.44}}}
+    challenger = {
+        "mae": 1.4,
+        "persistence_mae": 2.5,
+        "skill": 0.44,
+        "per_location": {"JFK": {"mae": 1.3, "persistence_mae": 2.4, "skill": 0.46}},
+    }
+    champion = {
+        "mae": 1.5,
+        "persistence_mae": 2.5,
+        "skill": 0.4,
+        "per_location": {"JFK": {"mae": 1.35, "persistence_mae": 2.4, "skill": 0.44}},
+    }
     table = comparison_table(challenger, champion)
     assert "| all | 1.400 | 1.500 | 2.500 | 0.440 | 0.400 | -0.100 |" in table
     assert "| JFK | 1.300 | 1.350 | 2.400 | 0.460 | 0.440 | -0.050 |" in table
@@ -121,11 +124,20 @@ def test_tracking_logs_registers_and_moves_the_alias(tmp_path, monkeypatch) -> N
     from rps_core.registry.tracking import start_run
 
     uri = (tmp_path / "mlruns").as_uri()
-    candidate = {**pointer_doc(), "params": {"max_iter": 30}, "split": {"test_rows": 10},
-                 "datasets": {"JFK": "v1"}, "metrics": {"mae": 1.4, "persistence_mae": 2.5, "skill": 0.44,
-                                                        "per_location": {"JFK": {"mae": 1.3, "n": 5}}}}
-    run = start_run(uri, candidate, {"model.onnx": b"onnx", "profile.md": b"# p"}, git_commit="abc123",
-                    champion_metrics={"mae": 1.5, "per_location": {}})
+    candidate = {
+        **pointer_doc(),
+        "params": {"max_iter": 30},
+        "split": {"test_rows": 10},
+        "datasets": {"JFK": "v1"},
+        "metrics": {"mae": 1.4, "persistence_mae": 2.5, "skill": 0.44, "per_location": {"JFK": {"mae": 1.3, "n": 5}}},
+    }
+    run = start_run(
+        uri,
+        candidate,
+        {"model.onnx": b"onnx", "profile.md": b"# p"},
+        git_commit="abc123",
+        champion_metrics={"mae": 1.5, "per_location": {}},
+    )
     assert run.register() == "1"
     run.set_alias()
     run.log_text("| table |", "comparison.md")

@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from moto import mock_aws
 from rps_core import storage
 from rps_core.config import Location, load_settings
 from rps_core.errors import ConfigurationError, InvalidEventError, PayloadError, SourceError
@@ -112,17 +110,6 @@ def test_file_source_errors_are_named(tmp_path):
 
 
 # ---------------------------------------------------------------- the clock and Plan
-@pytest.fixture
-def s3(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket=BUCKET)
-        yield client
-
-
 def test_clock_backfills_first_then_advances_the_step(s3):
     first = advance_clock(BUCKET, SETTINGS, client=s3)
     assert first == Window(None, utc("2013-10-19T00:00"))
