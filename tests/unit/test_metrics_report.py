@@ -31,6 +31,8 @@ from rps_local.metrics_report import (
 NOW = datetime.now(UTC).replace(microsecond=0)
 HOUR_AGO = NOW - timedelta(hours=1)
 SERVICE = [{"Name": "service", "Value": "serving"}]
+# Alarm periods are aligned to the clock, as CloudWatch aligns them: 15 one-minute periods always hold the
+# samples 7-8 minutes before NOW (one hour-long period did not during the first 7 minutes of an hour).
 ALARM_TEMPLATE = """
 Resources:
   LatencyAlarm:
@@ -41,8 +43,9 @@ Resources:
       MetricName: Latency
       Dimensions: [{Name: service, Value: serving}]
       Statistic: Maximum
-      Period: 3600
-      EvaluationPeriods: 1
+      Period: 60
+      EvaluationPeriods: 15
+      DatapointsToAlarm: 1
       Threshold: 50
       ComparisonOperator: GreaterThanThreshold
 """
