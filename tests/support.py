@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -48,3 +50,30 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return self.remaining_ms
+
+
+@contextmanager
+def mocked_pipeline_aws(monkeypatch: Any, env: dict[str, str]) -> Iterator[tuple[Any, Any, str]]:
+    """moto (in-process) with ``env`` set, its ``DATA_BUCKET`` and ``MODEL_BUCKET`` created and a stand-in
+    pipeline state machine whose ARN is ``STATE_MACHINE_ARN``: what the drift monitor talks to.
+    Yields ``(s3 client, stepfunctions client, state machine ARN)``."""
+    import boto3
+    from moto import mock_aws
+    from rps_core import storage
+
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    storage.s3_client.cache_clear()  # the process-wide client must be made inside mock_aws
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        for bucket in (env["DATA_BUCKET"], env["MODEL_BUCKET"]):
+            s3.create_bucket(Bucket=bucket)
+        sfn = boto3.client("stepfunctions", region_name="us-east-1")
+        arn = sfn.create_state_machine(
+            name="rps-pipeline",
+            definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+            roleArn="arn:aws:iam::123456789012:role/rps",
+        )["stateMachineArn"]
+        monkeypatch.setenv("STATE_MACHINE_ARN", arn)
+        yield s3, sfn, arn
+    storage.s3_client.cache_clear()

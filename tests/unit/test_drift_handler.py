@@ -6,12 +6,10 @@ from datetime import UTC, datetime
 
 import boto3
 import pytest
-from moto import mock_aws
-from rps_core import storage
 from rps_local.alarms import evaluate_alarms
 from rps_local.emf import publish_emf_lines
 
-from tests.support import ROOT, LambdaContext, load_event, load_handler
+from tests.support import ROOT, LambdaContext, load_event, load_handler, mocked_pipeline_aws
 from tests.unit.test_drift_compare import season
 from tests.unit.test_drift_monitor import ENV, put_champion, put_dataset, shifted
 
@@ -23,22 +21,8 @@ def app():
 
 @pytest.fixture
 def aws(monkeypatch):
-    for key, value in {**ENV, "POWERTOOLS_METRICS_NAMESPACE": "RPS"}.items():
-        monkeypatch.setenv(key, value)
-    storage.s3_client.cache_clear()
-    with mock_aws():
-        s3 = boto3.client("s3", region_name="us-east-1")
-        for bucket in (ENV["DATA_BUCKET"], ENV["MODEL_BUCKET"]):
-            s3.create_bucket(Bucket=bucket)
-        sfn = boto3.client("stepfunctions", region_name="us-east-1")
-        arn = sfn.create_state_machine(
-            name="rps-pipeline",
-            definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
-            roleArn="arn:aws:iam::123456789012:role/rps",
-        )["stateMachineArn"]
-        monkeypatch.setenv("STATE_MACHINE_ARN", arn)
+    with mocked_pipeline_aws(monkeypatch, {**ENV, "POWERTOOLS_METRICS_NAMESPACE": "RPS"}) as (s3, sfn, arn):
         yield s3, sfn, arn
-    storage.s3_client.cache_clear()
 
 
 def value(record: dict, name: str) -> float:

@@ -2,10 +2,8 @@
 
 import json
 
-import boto3
 import numpy as np
 import pytest
-from moto import mock_aws
 from rps_core import storage
 from rps_core.config import load_settings
 from rps_core.datasets import build_version
@@ -16,6 +14,7 @@ from rps_core.features import build_features, feature_names
 from rps_core.schema import Observations
 from rps_core.training.reference import reference_stats
 
+from tests.support import mocked_pipeline_aws
 from tests.unit.test_drift_compare import season
 
 DATA, MODELS = "rps-data", "rps-models"
@@ -33,22 +32,8 @@ ENV = {
 
 @pytest.fixture
 def aws(monkeypatch):
-    for key, value in ENV.items():
-        monkeypatch.setenv(key, value)
-    storage.s3_client.cache_clear()
-    with mock_aws():
-        s3 = boto3.client("s3", region_name="us-east-1")
-        for bucket in (DATA, MODELS):
-            s3.create_bucket(Bucket=bucket)
-        sfn = boto3.client("stepfunctions", region_name="us-east-1")
-        arn = sfn.create_state_machine(
-            name="rps-pipeline",
-            definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
-            roleArn="arn:aws:iam::123456789012:role/rps",
-        )["stateMachineArn"]
-        monkeypatch.setenv("STATE_MACHINE_ARN", arn)
+    with mocked_pipeline_aws(monkeypatch, ENV) as (s3, sfn, arn):
         yield s3, sfn, arn
-    storage.s3_client.cache_clear()
 
 
 def put_champion(s3, obs: Observations) -> None:

@@ -1,12 +1,8 @@
 """The demo's drift scenario, in-process: the project's handlers on moto stand in for the local cloud's
 functions (same events, same code), with the embedded 2013 data replayed from a winter champion."""
 
-import json
-
-import boto3
 import numpy as np
 import pytest
-from moto import mock_aws
 from rps_core import storage
 from rps_core.datasets.store import load_latest
 from rps_core.features import build_features, feature_names
@@ -15,7 +11,7 @@ from rps_local.client import InvokeResult
 from rps_local.drift_scenario import default_season_end, run_drift_scenario
 from rps_local.errors import LocalCloudError
 
-from tests.support import LambdaContext, load_handler
+from tests.support import LambdaContext, load_handler, mocked_pipeline_aws
 
 DATA, MODELS = "rps-data", "rps-models"
 FUNCTIONS = {
@@ -61,22 +57,8 @@ def cloud(monkeypatch):
         "REPLAY_START": "2013-03-01T00:00",
         "POWERTOOLS_METRICS_NAMESPACE": "RPS",
     }
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    storage.s3_client.cache_clear()
-    with mock_aws():
-        s3 = boto3.client("s3", region_name="us-east-1")
-        for bucket in (DATA, MODELS):
-            s3.create_bucket(Bucket=bucket)
-        sfn = boto3.client("stepfunctions", region_name="us-east-1")
-        arn = sfn.create_state_machine(
-            name="rps-pipeline",
-            definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
-            roleArn="arn:aws:iam::123456789012:role/rps",
-        )["stateMachineArn"]
-        monkeypatch.setenv("STATE_MACHINE_ARN", arn)
+    with mocked_pipeline_aws(monkeypatch, env) as (s3, sfn, arn):
         yield InProcessCloud(s3, sfn, arn)
-    storage.s3_client.cache_clear()
 
 
 def backfill_with_a_winter_champion(cloud: InProcessCloud) -> None:
