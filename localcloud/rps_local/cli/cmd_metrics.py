@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rps_local.cli.common import add_state_dir, connect
+from rps_local.cli.common import add_state_dir, connect, since_window
 from rps_local.errors import LocalCloudError
 
 
@@ -42,13 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rps_local.metrics_report import build_report, parse_since
+    from rps_local.metrics_report import build_report
 
-    now = datetime.now(UTC)
-    try:
-        start = parse_since(args.since, now)
-    except ValueError as exc:
-        raise LocalCloudError(str(exc)) from None
+    start, now = since_window(args.since)
     if args.period is not None and (args.period <= 0 or args.period % 60):
         raise LocalCloudError(f"--period {args.period}: give a positive multiple of 60 seconds")
     _, client = connect(args)

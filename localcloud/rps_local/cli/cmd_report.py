@@ -8,10 +8,9 @@ each file and what it holds, and exits 0 (2 when no cloud is running).
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
 from pathlib import Path
 
-from rps_local.cli.common import add_state_dir, connect
+from rps_local.cli.common import add_state_dir, connect, since_window
 from rps_local.errors import LocalCloudError
 
 
@@ -35,14 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rps_local.metrics_report import parse_since
     from rps_local.report_charts import write_charts
 
-    now = datetime.now(UTC)
-    try:
-        start = parse_since(args.since, now)
-    except ValueError as exc:
-        raise LocalCloudError(str(exc)) from None
+    start, now = since_window(args.since)
     if start >= now:
         raise LocalCloudError(f"--since {args.since}: the window start is not in the past")
     _, client = connect(args)

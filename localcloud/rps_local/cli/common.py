@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -57,3 +58,15 @@ def load_json_file(path: str | None, default: Any = None) -> Any:
 
 def print_json(value: Any) -> None:
     print(json.dumps(value, indent=2, default=str))
+
+
+def since_window(since: str) -> tuple[datetime, datetime]:
+    """``(start, now)`` for a ``--since`` option (``30m``, ``24h``, ``7d`` or an ISO time); a bad value is a
+    LocalCloudError naming the accepted forms."""
+    from rps_local.metrics_report import parse_since
+
+    now = datetime.now(UTC)
+    try:
+        return parse_since(since, now), now
+    except ValueError as exc:
+        raise LocalCloudError(str(exc)) from None
