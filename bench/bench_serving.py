@@ -182,12 +182,14 @@ import contextlib, json, os, sys, time
 import numpy as np
 from rps_core.features import build_features
 from rps_serving import handler
+from rps_core.config import load_settings
 from rps_serving.inputs import to_observations
+JFK = load_settings().location("JFK")
 events, warmup, count = json.load(open(sys.argv[1])), 300, int(sys.argv[2])
 model = handler.store.current
 bodies = [json.loads(e["body"]) for e in events]
 def feats(b):
-    return build_features(to_observations("JFK", b["observations"], model.target), model.target)
+    return build_features(to_observations(JFK, b["observations"], model.target), model.target)
 rows = [feats(b)[-1:] for b in bodies]
 health = dict(events[0], body=None)
 health["requestContext"] = dict(health["requestContext"], http=dict(health["requestContext"]["http"], method="GET",
@@ -391,10 +393,12 @@ def run() -> list[dict[str, Any]]:
         bodies = _request_bodies(obs, 100)
         with _s3_server(work, pointer) as env:
             rows += _warm(env, work, bodies)
+            from rps_core.config import load_settings
             from rps_core.features import build_features
             from rps_serving.inputs import to_observations
 
-            row = build_features(to_observations("JFK", bodies[0]["observations"], TARGET), TARGET)[-1:]
+            jfk = load_settings().location("JFK")
+            row = build_features(to_observations(jfk, bodies[0]["observations"], TARGET), TARGET)[-1:]
             rows += _cold(env, work, bodies[0], row)
             rows += _memory(env, work, bodies)
     rows += _size()

@@ -113,7 +113,8 @@ def create_app(
     async def predict_one(request: Request) -> Forecast:
         body = await json_body(request, predict_request)
         model = await champion()
-        obs = to_observations(body.location, body.observations, model.target)  # type: ignore[attr-defined]
+        place = config.settings.location(body.location)  # type: ignore[attr-defined]  # validated: configured
+        obs = to_observations(place, body.observations, model.target)  # type: ignore[attr-defined]
         return answer(predict(model, [obs])[0], model, request)
 
     @app.post("/predict/batch", responses=_BAD_BODY, openapi_extra=body_openapi(batch_request))
@@ -121,7 +122,10 @@ def create_app(
         body = await json_body(request, batch_request)
         model = await champion()
         batch = [
-            to_observations(item.location, item.observations, model.target, ("body", "items", i, "observations"))
+            to_observations(
+                config.settings.location(item.location), item.observations, model.target,
+                ("body", "items", i, "observations"),
+            )
             for i, item in enumerate(body.items)  # type: ignore[attr-defined]
         ]
         forecasts = [answer(p, model, request) for p in predict(model, batch)]

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from rps_core.config import Location
 from rps_core.schema import VARIABLES, Observations
 
 Loc = tuple[str | int, ...]
@@ -47,9 +48,9 @@ def _times(times: list[str], loc: Loc) -> np.ndarray:
 
 
 def to_observations(
-    location: str, rows: Sequence[Any], target: str, loc: Loc = ("body", "observations")
+    location: Location, rows: Sequence[Any], target: str, loc: Loc = ("body", "observations")
 ) -> Observations:
-    """``rows`` as validated by ``schemas.Observation``; null readings become NaN."""
+    """``rows`` as validated by ``schemas.Observation``, at the configured location; null readings become NaN."""
     time = _times([r["time"] for r in rows], loc)
     values = {name: np.array([r[name] for r in rows], dtype=np.float64) for name in VARIABLES}
     if np.isnan(values[target][-1]):
@@ -57,4 +58,4 @@ def to_observations(
             (*loc, len(rows) - 1, target),
             f"the last observation's {target} is null: the forecast is that value plus the predicted change",
         )
-    return Observations(location, time, values)
+    return Observations(location.name, time, values, location.latitude, location.longitude)

@@ -30,7 +30,7 @@ def synthetic_observations(
     for name, column in values.items():
         column[rng.random(hours) < (0.08 if name == "pressure_msl" else 0.01)] = np.nan
     time = np.datetime64(start, "h") + t.astype("timedelta64[h]")
-    return Observations(location, time, values)
+    return Observations(location, time, values, latitude=40.7, longitude=-74.0)
 
 
 def two_locations(hours: int = 24 * 50, seed: int = 0) -> list[Observations]:

@@ -9,6 +9,8 @@ import boto3
 import pytest
 from moto import mock_aws
 from rps_core import storage
+from rps_core.config import load_settings
+from rps_core.datasets import load_version
 from rps_core.errors import DataQualityError, InvalidEventError
 from rps_core.schema import observations_from_payload, payload_from_observations
 
@@ -72,6 +74,11 @@ def test_backfill_then_one_day_builds_versions_holding_all_history(s3, handlers,
     assert manifest["parent"] == first["EWR"]["dataset_version"]
     assert manifest["source_objects"] == ["raw/location=EWR/end=2013-10-19T00:00.json", plan_raw(plan2, "EWR")]
     assert manifest["cleaning"]["masked_out_of_range"]["wind_speed_10m"] == 1  # the 1048 mph reading
+    # The configured coordinates (not the payload's grid cell) are stored with the version, for the sun features
+    ewr = load_settings().location("EWR")
+    assert (manifest["latitude"], manifest["longitude"]) == (ewr.latitude, ewr.longitude)
+    stored = load_version(BUCKET, "EWR", second["dataset_version"], client=s3)
+    assert (stored.latitude, stored.longitude) == (ewr.latitude, ewr.longitude)
     latest = storage.get_json(BUCKET, "datasets/location=EWR/latest.json", client=s3)
     assert latest["version"] == second["dataset_version"]
     emitted = capsys.readouterr().out

@@ -26,7 +26,7 @@ def season(mean: float, amplitude: float, humidity: float, hours: int = 24 * 60,
         "wind_direction_10m": rng.uniform(0, 360, hours),
     }
     assert set(values) == set(VARIABLES)
-    return Observations("JFK", start + h, values)
+    return Observations("JFK", start + h, values, latitude=40.64, longitude=-73.78)
 
 
 @pytest.fixture(scope="module")

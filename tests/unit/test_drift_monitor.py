@@ -57,7 +57,7 @@ def put_dataset(s3, obs: Observations) -> None:
 
 def shifted(obs: Observations, start: str) -> Observations:
     """The same weather on a later calendar (the live data follows the training data)."""
-    return Observations(obs.location, np.datetime64(start, "h") + np.arange(len(obs)), obs.values)
+    return obs.with_rows(np.datetime64(start, "h") + np.arange(len(obs)), obs.values)
 
 
 def test_another_season_triggers_retraining_once(aws):

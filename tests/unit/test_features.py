@@ -29,7 +29,7 @@ def make_obs(n: int, seed: int = 0, start: str = "2013-03-01T00", nan_share: flo
     for v in base.values():
         v[rng.random(n) < nan_share] = np.nan
     time = np.datetime64(start, "h") + hours.astype("timedelta64[h]")
-    return Observations("TEST", time, base)
+    return Observations("TEST", time, base, latitude=40.7, longitude=-74.0)
 
 
 def test_shape_names_and_dtype() -> None:
@@ -91,7 +91,7 @@ def test_no_look_ahead(n: int, cut: int, seed: int, fill: float) -> None:
     # GIVEN observations and a copy whose data after t = cut is replaced
     cut = min(cut, n - 1)
     obs = make_obs(n, seed=seed)
-    changed = Observations(obs.location, obs.time, {k: v.copy() for k, v in obs.values.items()})
+    changed = obs.with_rows(obs.time, {k: v.copy() for k, v in obs.values.items()})
     rng = np.random.default_rng(seed + 1)
     for v in changed.values.values():
         v[cut + 1 :] = np.where(rng.random(n - cut - 1) < 0.5, fill, rng.normal(0, 50, n - cut - 1))

@@ -47,7 +47,7 @@ def test_a_variable_no_station_reports_is_learned_without() -> None:
     for obs in _history(21):
         values = dict(obs.values)
         values["pressure_msl"] = values["pressure_msl"] * float("nan")
-        history.append(Observations(obs.location, obs.time, values))
+        history.append(obs.with_rows(obs.time, values))
     # WHEN the challenger is trained THEN it fits, keeps the full feature list, and beats persistence
     result = train_and_evaluate(history, TARGET, HORIZON, export=False)
     assert "pressure_msl" in result.features

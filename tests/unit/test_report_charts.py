@@ -76,7 +76,7 @@ def put_dataset(s3: Any, location: str = "JFK") -> None:
     values["dew_point_2m"] = np.full(HOURS, 2.0)
     values["pressure_msl"] = np.full(HOURS, 1013.0)
     values["precipitation"] = np.zeros(HOURS)
-    obs = Observations(location, time, values)
+    obs = Observations(location, time, values, latitude=40.64, longitude=-73.78)
     npz, manifest, profile = build_version(None, obs, load_settings(), None, "raw/test.json", "run-1")
     write_version(DATA, location, npz, manifest, profile, s3)
     point_latest(DATA, location, {"version": manifest["version"]}, "", s3)

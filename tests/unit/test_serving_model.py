@@ -21,6 +21,7 @@ import boto3
 import numpy as np
 import pytest
 from moto import mock_aws
+from rps_core.config import DEFAULT_LOCATIONS
 from rps_core.errors import ModelError
 from rps_core.features import HISTORY_HOURS, build_features, build_target, feature_names
 from rps_core.schema import VARIABLES, Observations, format_times
@@ -57,7 +58,8 @@ def synthetic_obs(n: int = 24 * 40, seed: int = 0, location: str = "JFK", nan_sh
     for name, v in values.items():
         if name != TARGET:
             v[rng.random(n) < nan_share] = np.nan
-    return Observations(location, np.datetime64("2013-10-01T00", "h") + hours.astype("timedelta64[h]"), values)
+    time = np.datetime64("2013-10-01T00", "h") + hours.astype("timedelta64[h]")
+    return Observations(location, time, values, *DEFAULT_LOCATIONS.get(location, (40.64, -73.78)))
 
 
 @dataclass(frozen=True)

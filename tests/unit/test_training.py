@@ -8,6 +8,7 @@ import pytest
 from rps_core.errors import DatasetError
 from rps_core.features import feature_names
 from rps_core.training import build_table, evaluate, time_split, train_and_evaluate
+from rps_core.training import model as estimator
 from rps_core.training.reference import reference_stats
 
 from tests.unit.model_data import FAST_PARAMS, synthetic_observations, two_locations
@@ -67,6 +68,16 @@ def test_the_model_beats_persistence_everywhere(trained) -> None:
     assert set(trained.metrics["per_location"]) == {"WARM", "COLD"}
     for scores in trained.metrics["per_location"].values():
         assert scores["mae"] < scores["persistence_mae"]
+
+
+def test_the_model_is_the_mean_of_boosters_that_differ_in_their_seed(trained) -> None:
+    members = trained.model.estimators_
+    assert len(members) == estimator.PARAMS["ensemble_size"] == trained.params["ensemble_size"] > 1
+    assert [m.random_state for m in members] == list(range(len(members)))
+    x = build_table(two_locations(seed=5), TARGET, 6).x[:50]
+    np.testing.assert_allclose(trained.model.predict(x), np.mean([m.predict(x) for m in members], axis=0))
+    with pytest.raises(ValueError, match="ensemble_size 0"):
+        estimator.make_model(100, ensemble_size=0)
 
 
 def test_onnx_export_matches_scikit_learn_on_rows_with_missing_values(trained) -> None:

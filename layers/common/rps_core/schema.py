@@ -10,7 +10,7 @@ A raw payload (as the API answers and as it is stored in S3)::
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -35,17 +35,27 @@ _TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$")
 @dataclass(frozen=True)
 class Observations:
     """Hourly observations of one location: ``time`` is datetime64[h] (UTC), ``values`` float64 with NaN
-    for missing readings, one array per variable, all of the same length and in time order."""
+    for missing readings, one array per variable, all of the same length and in time order. ``latitude``
+    and ``longitude`` (degrees) say where they were made: the features need them for the sun's position."""
 
     location: str
     time: np.ndarray
     values: dict[str, np.ndarray]
+    latitude: float | None = None
+    longitude: float | None = None
 
     def __len__(self) -> int:
         return int(self.time.shape[0])
 
     def slice(self, start: int, stop: int) -> Observations:
-        return Observations(self.location, self.time[start:stop], {k: v[start:stop] for k, v in self.values.items()})
+        return self.with_rows(self.time[start:stop], {k: v[start:stop] for k, v in self.values.items()})
+
+    def with_rows(self, time: np.ndarray, values: dict[str, np.ndarray]) -> Observations:
+        """The same location (name and coordinates) with other rows."""
+        return replace(self, time=time, values=values)
+
+    def at(self, latitude: float, longitude: float) -> Observations:
+        return replace(self, latitude=float(latitude), longitude=float(longitude))
 
 
 def parse_times(times: list[Any]) -> np.ndarray:
@@ -88,7 +98,16 @@ def observations_from_payload(payload: Any, location: str, variables: tuple[str,
             if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)):
                 raise PayloadError(f"hourly.{name}[{i}]: {v!r} is not a number or null")
         values[name] = np.array([np.nan if v is None else v for v in column], dtype="float64")
-    return Observations(location, time, values)
+    return Observations(location, time, values, *_coordinates(payload))
+
+
+def _coordinates(payload: dict[str, Any]) -> tuple[float | None, float | None]:
+    """The payload's latitude and longitude when both are valid, else (None, None)."""
+    lat, lon = payload.get("latitude"), payload.get("longitude")
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lat, lon))
+    if numbers and -90 <= lat <= 90 and -180 <= lon <= 180:  # type: ignore[operator]
+        return float(lat), float(lon)  # type: ignore[arg-type]
+    return None, None
 
 
 def payload_from_observations(obs: Observations, latitude: float, longitude: float) -> dict[str, Any]:

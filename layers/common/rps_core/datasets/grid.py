@@ -24,7 +24,7 @@ def to_hourly_grid(obs: Observations) -> Observations:
         full[positions] = column
         values[name] = full
     time = (np.arange(size, dtype="int64") + first).astype("datetime64[h]")
-    return Observations(obs.location, time, values)
+    return obs.with_rows(time, values)
 
 
 def merge(previous: Observations | None, new: Observations) -> Observations:
@@ -50,4 +50,4 @@ def merge(previous: Observations | None, new: Observations) -> Observations:
         full[(new_hours - first)[present]] = column[present]
         values[name] = full
     time = (np.arange(size, dtype="int64") + first).astype("datetime64[h]")
-    return Observations(new.location, time, values)
+    return new.with_rows(time, values)

@@ -46,7 +46,7 @@ def clean_window(obs: Observations) -> tuple[Observations, dict[str, int]]:
         bad = out_of_range_mask(column, PHYSICAL_RANGES[name])
         masked[name] = int(bad.sum())
         values[name] = np.where(bad, np.nan, column)
-    return Observations(obs.location, obs.time, values), masked
+    return obs.with_rows(obs.time, values), masked
 
 
 def build_manifest(
@@ -68,6 +68,8 @@ def build_manifest(
     target = obs.values[settings.target]
     return {
         "location": obs.location,
+        "latitude": obs.latitude,
+        "longitude": obs.longitude,
         "version": sha,
         "sha256": sha,
         "file": "observations.npz",
@@ -113,13 +115,15 @@ def build_version(
 def run_transform(event: dict[str, Any], settings: Settings, client: Any = None) -> dict[str, Any]:
     """The Transform step's output: ``{location, dataset_version, dataset_prefix, rows, time_start, time_end}``."""
     event = require_fields(event, "transform", (*WINDOW_FIELDS, "raw_key"))
-    location = event_location(event, settings).name
+    place = event_location(event, settings)
+    location = place.name
     window = Window.from_event(event)
     bucket = require(settings.data_bucket, "DATA_BUCKET")
     body = storage.get_bytes(bucket, event["raw_key"], client)
     if body is None:
         raise DatasetError(f"{location}: raw object s3://{bucket}/{event['raw_key']} is missing")
-    window_obs = select_window(parse_payload(body, location), window)
+    # The configured coordinates, not the payload's (Open-Meteo snaps them to its grid): one place per name.
+    window_obs = select_window(parse_payload(body, location), window).at(place.latitude, place.longitude)
     for attempt in range(ATTEMPTS):
         pointer, etag = read_latest(bucket, location, client)
         parent = history = None

@@ -7,7 +7,9 @@ Columns (all causal, all climate-relative where that makes sense, no location id
 - the other variables now and their 3, 6 and 24 h changes (pressure also 1 and 12 h); wind as u/v
   components (the direction is undefined in calm hours), their 6 h and 24 h means and 6 h changes (wind
   shifts and pressure tendency mark fronts); precipitation summed over 6 h and 24 h;
-- time of day and day of year as sine/cosine pairs.
+- time of day and day of year as sine/cosine pairs;
+- the sun at the location's coordinates (``solar``): its elevation now and 3 and 6 h ahead, and the
+  clear-sky insolation over the next 6 h, its change from the last 6 h, the last 24 h and the day.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 
 from rps_core.errors import ConfigurationError, DatasetError
 from rps_core.features import transforms as tf
+from rps_core.features.solar import solar_columns, solar_names
 from rps_core.schema import VARIABLES, Observations
 
 TARGET_LAGS = (1, 2, 3, 4, 5, 6, 9, 12, 18, 24, 36, 48, 72, 96, 120, 144, 168)
@@ -109,7 +112,7 @@ def _columns(target: str) -> list[tuple[str, Column]]:
 
 def feature_names(target: str) -> list[str]:
     """The names of ``build_features``' columns, in order."""
-    return [name for name, _ in _columns(target)]
+    return [name for name, _ in _columns(target)] + solar_names()
 
 
 def _check(obs: Observations) -> None:
@@ -124,12 +127,19 @@ def build_features(obs: Observations, target: str) -> np.ndarray:
     """float32 [n, f]: row t uses only observations at or before t; NaN where not computable."""
     cols = _columns(target)
     _check(obs)
+    latitude, longitude = obs.latitude, obs.longitude
+    if latitude is None or longitude is None:
+        raise DatasetError(f"{obs.location}: observations have no coordinates (the sun's position needs them)")
     values = {n: np.asarray(obs.values[n], dtype=np.float64) for n in VARIABLES}
-    out = np.empty((len(obs), len(cols)), dtype=np.float32)
+    hours = obs.time.astype("datetime64[h]").astype(np.int64)
+    sun = solar_columns(hours, latitude, longitude)
+    out = np.empty((len(obs), len(cols) + len(sun)), dtype=np.float32)
     with np.errstate(invalid="ignore"):
         values.update(zip(_WIND_UV, _wind_uv(values), strict=True))
         for j, (_, column) in enumerate(cols):
             out[:, j] = column(values, obs.time)
+    for j, column in enumerate(sun, start=len(cols)):
+        out[:, j] = column
     return out
 
 

@@ -53,7 +53,7 @@ def select_window(obs: Observations, window: Window) -> Observations:
     mask = obs.time <= end
     if window.start is not None:
         mask &= obs.time > np.datetime64(window.start_text, "h")
-    return Observations(obs.location, obs.time[mask], {k: v[mask] for k, v in obs.values.items()})
+    return obs.with_rows(obs.time[mask], {k: v[mask] for k, v in obs.values.items()})
 
 
 def evaluate(body: bytes, location: str, window: Window, now: datetime, settings: Settings) -> QualityReport:

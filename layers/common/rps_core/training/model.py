@@ -2,6 +2,10 @@
 
 Absolute-error loss fits the median change, which is what MAE rewards and is robust to the odd bad reading.
 The hyperparameters are generic (no tuning to any station); ``random_state`` makes a run reproducible.
+
+The model is the mean of ``ensemble_size`` such boosters that differ only in their seed (each split sees a
+random quarter of the features): on the embedded year one booster's test MAE moves by up to 0.03 °C from
+seed to seed, the mean of four is better than most single seeds and moves half as much (docs/model.md).
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ PARAMS: dict[str, Any] = {
     "max_features": 0.25,
     # A fixed number of rounds: early stopping would hold out a random (not time-ordered) validation split.
     "early_stopping": False,
-    "random_state": 0,
+    "random_state": 0,  # member i uses random_state + i
+    "ensemble_size": 4,
 }
 
 
@@ -35,9 +40,18 @@ def resolve(n_rows: int, **overrides: Any) -> dict[str, Any]:
 
 
 def make_model(n_rows: int, **overrides: Any) -> Any:
-    from sklearn.ensemble import HistGradientBoostingRegressor  # lazy: only the train function ships sklearn
+    # lazy: only the train function ships sklearn
+    from sklearn.ensemble import HistGradientBoostingRegressor, VotingRegressor
 
-    return HistGradientBoostingRegressor(**resolve(n_rows, **overrides))
+    params = resolve(n_rows, **overrides)
+    size, seed = int(params.pop("ensemble_size")), params.pop("random_state")
+    if size < 1:
+        raise ValueError(f"ensemble_size {size} must be at least 1")
+    members = [
+        (f"seed{i}", HistGradientBoostingRegressor(**params, random_state=None if seed is None else seed + i))
+        for i in range(size)
+    ]
+    return VotingRegressor(members)
 
 
 def fit(x: np.ndarray, delta: np.ndarray, **overrides: Any) -> Any:

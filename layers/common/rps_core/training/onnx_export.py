@@ -23,14 +23,15 @@ def _float32_thresholds(model: Any) -> Any:
     as the original on float32 inputs, and converts without rounding.
     """
     exported = copy.deepcopy(model)
-    for stage in exported._predictors:
-        for predictor in stage:
-            nodes = predictor.nodes
-            t64 = nodes["num_threshold"].astype(np.float64)
-            t32 = t64.astype(np.float32)
-            too_big = t32.astype(np.float64) > t64
-            t32[too_big] = np.nextafter(t32[too_big], np.float32(-np.inf))
-            nodes["num_threshold"] = t32.astype(np.float64)
+    boosters = getattr(exported, "estimators_", [exported])  # the members of an ensemble, or one booster
+    predictors = [predictor for booster in boosters for stage in booster._predictors for predictor in stage]
+    for predictor in predictors:
+        nodes = predictor.nodes
+        t64 = nodes["num_threshold"].astype(np.float64)
+        t32 = t64.astype(np.float32)
+        too_big = t32.astype(np.float64) > t64
+        t32[too_big] = np.nextafter(t32[too_big], np.float32(-np.inf))
+        nodes["num_threshold"] = t32.astype(np.float64)
     return exported
 
 

@@ -1,0 +1,73 @@
+"""Where the sun is: solar elevation and clear-sky insolation at a place and hour, known in advance.
+
+The sun drives most of a 6-hour temperature change. Hour of day and day of year only stand in for it, and
+in UTC they mean a different local time at every longitude; the sun's height at the location's own
+coordinates says the same thing for any place and season. The formulas are NOAA's (fractional year,
+declination and equation of time as Fourier series), good to a fraction of a degree, ample for features.
+
+"Insolation" here is the mean of max(0, sin elevation) over whole hours, sampled at their midpoints: the
+top-of-atmosphere irradiance as a share of the solar constant, before clouds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# (name, first hour, last hour) relative to the row's hour t: the mean insolation over those whole hours.
+INSOLATION_WINDOWS = (
+    ("insolation_next_6h", 0, 5),  # the sunshine still to come before t+6
+    ("insolation_last_6h", -6, -1),
+    ("insolation_last_24h", -24, -1),
+    ("insolation_day", -12, 11),  # day length and season, centred on t
+)
+# Warming ahead against warming behind: a tree splits on the difference in one step, not two.
+CHANGE = ("insolation_change_6h", "insolation_next_6h", "insolation_last_6h")
+ELEVATION_OFFSETS = (0, 3, 6)  # sin(elevation) at t, t+3 h and t+6 h
+PAST_HOURS = -min(w[1] for w in INSOLATION_WINDOWS)
+FUTURE_HOURS = max(*ELEVATION_OFFSETS, *(w[2] + 1 for w in INSOLATION_WINDOWS))
+
+
+def sin_elevation(hours: np.ndarray, latitude: float, longitude: float) -> np.ndarray:
+    """sin of the solar elevation at ``hours`` (float hours since 1970-01-01T00:00 UTC)."""
+    hours = np.asarray(hours, dtype=np.float64)
+    whole_days = np.floor(hours / 24).astype("int64").astype("datetime64[D]")
+    day_of_year = (whole_days - whole_days.astype("datetime64[Y]")).astype(np.float64)
+    hour_utc = hours - np.floor(hours / 24) * 24
+    g = 2 * np.pi / 365 * (day_of_year + (hour_utc - 12) / 24)  # the fractional year, radians
+    declination = (
+        0.006918 - 0.399912 * np.cos(g) + 0.070257 * np.sin(g) - 0.006758 * np.cos(2 * g)
+        + 0.000907 * np.sin(2 * g) - 0.002697 * np.cos(3 * g) + 0.00148 * np.sin(3 * g)
+    )
+    equation_of_time = 229.18 * (
+        0.000075 + 0.001868 * np.cos(g) - 0.032077 * np.sin(g) - 0.014615 * np.cos(2 * g) - 0.040849 * np.sin(2 * g)
+    )  # minutes
+    solar_minutes = hour_utc * 60 + equation_of_time + 4 * longitude
+    hour_angle = np.deg2rad(solar_minutes / 4 - 180)
+    lat = np.deg2rad(latitude)
+    return np.sin(lat) * np.sin(declination) + np.cos(lat) * np.cos(declination) * np.cos(hour_angle)
+
+
+def solar_names() -> list[str]:
+    windows = [name for name, _, _ in INSOLATION_WINDOWS if name != CHANGE[2]]
+    return [f"sun_elevation_sin_{k}h" for k in ELEVATION_OFFSETS] + windows[:1] + [CHANGE[0]] + windows[1:]
+
+
+def solar_columns(hours: np.ndarray, latitude: float, longitude: float) -> list[np.ndarray]:
+    """The columns of ``solar_names()`` for rows at ``hours`` (int64 hours since the epoch, consecutive).
+
+    Each row's value depends only on its own hour, computed the same way whatever the span, so the rows of a
+    short serving history equal those of the full training history bit for bit.
+    """
+    n = hours.shape[0]
+    first = int(hours[0]) - PAST_HOURS if n else 0
+    # One sample per whole hour from t0 - PAST_HOURS to t_last + FUTURE_HOURS, at the hour's midpoint.
+    grid = np.arange(first, first + n + PAST_HOURS + FUTURE_HOURS, dtype=np.float64)
+    sun = np.maximum(sin_elevation(grid + 0.5, latitude, longitude), 0.0)
+    at_hour = sin_elevation(grid, latitude, longitude)
+    means = {}
+    for name, start, stop in INSOLATION_WINDOWS:
+        windows = np.lib.stride_tricks.sliding_window_view(sun, stop - start + 1)
+        means[name] = windows[PAST_HOURS + start : PAST_HOURS + start + n].mean(axis=1)
+    means[CHANGE[0]] = means[CHANGE[1]] - means.pop(CHANGE[2])
+    at = [at_hour[PAST_HOURS + k : PAST_HOURS + k + n] for k in ELEVATION_OFFSETS]
+    return at + [means[name] for name in solar_names()[len(ELEVATION_OFFSETS) :]]
