@@ -1,7 +1,7 @@
 """Serving: warm latency through the whole handler, cold start, memory of a warm worker, package size.
 
-The model is a HistGradientBoostingRegressor trained on the embedded JFK data with the real features,
-exported with skl2onnx, published with a champion pointer to a moto S3 server that this process runs
+The model is the product's (``rps_core.training``: 4 boosters, the real features, the ONNX export) trained
+on the embedded JFK data, published with a champion pointer to a moto S3 server that this process runs
 (fresh processes fetch it over HTTP, as a Lambda environment fetches it from S3).
 
 - warm: HTTP API v2 events → lambda_handler (Mangum → FastAPI → validation → features → ONNX → metrics)
@@ -54,28 +54,20 @@ def _observations() -> Any:
 
 
 def _train(obs: Any, out: Path) -> dict[str, Any]:
-    """Train on the first 80% by time, export ONNX; returns the pointer (and saves the mlflow model)."""
-    from rps_core.features import HISTORY_HOURS, build_features, build_target, feature_names
-    from rps_core.training.reference import reference_stats
-    from skl2onnx import convert_sklearn
-    from skl2onnx.common.data_types import FloatTensorType
-    from sklearn.ensemble import HistGradientBoostingRegressor
+    """The production training code (the Train step's model and ONNX export) on the first 80% by time;
+    returns the pointer (and saves the mlflow model)."""
+    from rps_core.features import HISTORY_HOURS
+    from rps_core.training import train_and_evaluate
 
-    x = build_features(obs, TARGET)
-    delta, _ = build_target(obs, TARGET, HORIZON)
-    split = int(len(obs) * 0.8)
-    rows = (np.arange(len(obs)) < split) & ~np.isnan(delta)
-    est = HistGradientBoostingRegressor(loss="absolute_error", max_iter=200, random_state=0).fit(x[rows], delta[rows])
-    onx = convert_sklearn(est, initial_types=[("X", FloatTensorType([None, x.shape[1]]))])
-    (out / "model.onnx").write_bytes(onx.SerializeToString())
-    _save_mlflow(est, out / "mlflow_model")
-    names = feature_names(TARGET)
+    result = train_and_evaluate([obs], TARGET, HORIZON)
+    (out / "model.onnx").write_bytes(result.onnx)
+    _save_mlflow(result.model, out / "mlflow_model")
     return {
         "model_version": "1", "model_id": "bench", "run_id": "bench",
         "model_uri": f"s3://{MODEL_BUCKET}/models/bench/model.onnx",
         "sklearn_uri": f"s3://{MODEL_BUCKET}/models/bench/model.joblib",
-        "target": TARGET, "horizon_hours": HORIZON, "history_hours": HISTORY_HOURS, "features": names,
-        "reference": reference_stats(x[rows], names), "metrics": {}, "dataset_version": "bench",
+        "target": TARGET, "horizon_hours": HORIZON, "history_hours": HISTORY_HOURS, "features": result.features,
+        "reference": result.reference, "metrics": {}, "dataset_version": "bench",
         "trained_at": "2013-10-19T00:00", "promoted_at": "2013-10-19T00:00",
     }  # fmt: skip
 
@@ -189,7 +181,7 @@ events, warmup, count = json.load(open(sys.argv[1])), 300, int(sys.argv[2])
 model = handler.store.current
 bodies = [json.loads(e["body"]) for e in events]
 def feats(b):
-    return build_features(to_observations(JFK, b["observations"], model.target), model.target)
+    return build_features(to_observations(JFK, b["observations"], model.target), model.target, last=1)
 rows = [feats(b)[-1:] for b in bodies]
 health = dict(events[0], body=None)
 health["requestContext"] = dict(health["requestContext"], http=dict(health["requestContext"]["http"], method="GET",
@@ -398,7 +390,7 @@ def run() -> list[dict[str, Any]]:
             from rps_serving.inputs import to_observations
 
             jfk = load_settings().location("JFK")
-            row = build_features(to_observations(jfk, bodies[0]["observations"], TARGET), TARGET)[-1:]
+            row = build_features(to_observations(jfk, bodies[0]["observations"], TARGET), TARGET, last=1)
             rows += _cold(env, work, bodies[0], row)
             rows += _memory(env, work, bodies)
     rows += _size()

@@ -32,7 +32,7 @@ def predict(model: LoadedModel, batch: Sequence[Observations]) -> list[Predictio
     Values are not checked for finiteness here: callers reject a non-finite value as their input's fault.
     """
     tails = [obs.slice(len(obs) - HISTORY_HOURS, len(obs)) for obs in batch]
-    rows = model.model_input(np.vstack([build_features(tail, model.target)[-1:] for tail in tails]))
+    rows = model.model_input(np.vstack([build_features(tail, model.target, last=1) for tail in tails]))
     change = model.predict(rows)
     ood = model.ood_ratio(rows)
     horizon = np.timedelta64(model.horizon_hours, "h")

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from rps_core.drift.compare import compare_features
 from rps_core.features import build_features, feature_names
+from rps_core.features.solar import solar_names
 from rps_core.schema import VARIABLES, Observations
 from rps_core.training.reference import reference_stats
 
@@ -57,6 +58,8 @@ def test_calendar_features_are_shown_but_not_counted(reference):
     summary = compare_features(reference, live, feature_names(TARGET))
     statuses = {f.name: f.status for f in summary.features}
     assert statuses["doy_sin"] == statuses["doy_cos"] == "calendar"
+    # the sun's position is the calendar at a place: known in advance, not a change in the world
+    assert {statuses[name] for name in solar_names()} == {"calendar"}
     assert statuses["hour_sin"] != "calendar"
     assert "doy_sin" not in [f.name for f in summary.counted]
 

@@ -108,6 +108,13 @@ def test_last_history_window_gives_the_same_row_as_the_full_series() -> None:
     np.testing.assert_array_equal(full[-1], tail[-1])
 
 
+@pytest.mark.parametrize("last", [1, 5, HISTORY_HOURS, 400])
+def test_the_last_rows_alone_are_the_same_rows(last: int) -> None:
+    # Serving asks for the one row it predicts on: computed alone, it must equal the full build's.
+    obs = make_obs(300, seed=7)
+    np.testing.assert_array_equal(build_features(obs, TARGET, last=last), build_features(obs, TARGET)[-last:])
+
+
 def test_target_is_the_change_over_the_horizon() -> None:
     obs = make_obs(50, nan_share=0.0)
     delta, base = build_target(obs, TARGET, 6)

@@ -13,8 +13,9 @@ import numpy as np
 from rps_core.drift.stats import PSI_DRIFT, PSI_WARN, ReferenceHistogram, ks_statistic, psi
 
 # Calendar encodings move with the date by construction: a week in October never looks like a year of
-# training rows, which is the calendar advancing, not the world changing. They are reported, not counted.
-CALENDAR_FEATURE = re.compile(r"(^|_)(doy|day_of_year|dayofyear|month|week|season|year)(_|$)")
+# training rows, which is the calendar advancing, not the world changing. The sun's position (elevation,
+# insolation) is the calendar at a place, known years ahead. They are reported, not counted.
+CALENDAR_FEATURE = re.compile(r"(^|_)(doy|day_of_year|dayofyear|month|week|season|year|sun|insolation)(_|$)")
 # Below this many live values a feature's PSI is mostly sampling noise; it is reported as "no data".
 MIN_ROWS = 24
 

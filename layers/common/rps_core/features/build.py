@@ -34,7 +34,9 @@ WIND_WINDOWS = (6, 24)
 # Observations one prediction needs: the longest lag or window, plus the current hour.
 HISTORY_HOURS = max(*TARGET_LAGS, *ROLLING_WINDOWS) + 1
 
-Column = Callable[[dict[str, np.ndarray], np.ndarray], np.ndarray]
+# A column from the variables and times; ``first`` is the first row whose value is needed (rolling statistics
+# skip the rows before it: serving needs one row of 169).
+Column = Callable[[dict[str, np.ndarray], np.ndarray, int], np.ndarray]
 # Wind components, derived once per build_features call and read by several columns.
 _WIND_UV = ("wind_u", "wind_v")
 
@@ -57,26 +59,26 @@ def _time_columns() -> list[tuple[str, Column]]:
         return (days - days.astype("datetime64[Y]")).astype(np.float64)
 
     return [
-        ("hour_sin", lambda v, t: np.sin(2 * np.pi * hours(t) / 24)),
-        ("hour_cos", lambda v, t: np.cos(2 * np.pi * hours(t) / 24)),
-        ("doy_sin", lambda v, t: np.sin(2 * np.pi * day_of_year(t) / 365.25)),
-        ("doy_cos", lambda v, t: np.cos(2 * np.pi * day_of_year(t) / 365.25)),
+        ("hour_sin", lambda v, t, first: np.sin(2 * np.pi * hours(t) / 24)),
+        ("hour_cos", lambda v, t, first: np.cos(2 * np.pi * hours(t) / 24)),
+        ("doy_sin", lambda v, t, first: np.sin(2 * np.pi * day_of_year(t) / 365.25)),
+        ("doy_cos", lambda v, t, first: np.cos(2 * np.pi * day_of_year(t) / 365.25)),
     ]
 
 
 def _target_columns(target: str) -> list[tuple[str, Column]]:
-    cols: list[tuple[str, Column]] = [(f"{target}", lambda v, t: v[target])]
+    cols: list[tuple[str, Column]] = [(f"{target}", lambda v, t, first: v[target])]
     for k in TARGET_LAGS:
-        cols.append((f"{target}_change_{k}h", lambda v, t, k=k: tf.diff(v[target], k)))
+        cols.append((f"{target}_change_{k}h", lambda v, t, first, k=k: tf.diff(v[target], k)))
     for k in YESTERDAY_STEPS:
         # The path the target took yesterday from this hour on: y(t-24+k) - y(t-24), all known at t.
         name = f"{target}_yesterday_next_{k}h"
-        cols.append((name, lambda v, t, k=k: tf.diff(tf.lag(v[target], 24 - k), k)))
+        cols.append((name, lambda v, t, first, k=k: tf.diff(tf.lag(v[target], 24 - k), k)))
     for w in ROLLING_WINDOWS:
         name = f"{target}_minus_mean_{w}h"
-        cols.append((name, lambda v, t, w=w: v[target] - tf.rolling_mean(v[target], w)))
+        cols.append((name, lambda v, t, first, w=w: v[target] - tf.rolling_mean(v[target], w, first=first)))
     for w in STD_WINDOWS:
-        cols.append((f"{target}_std_{w}h", lambda v, t, w=w: tf.rolling_std(v[target], w)))
+        cols.append((f"{target}_std_{w}h", lambda v, t, first, w=w: tf.rolling_std(v[target], w, first=first)))
     return cols
 
 
@@ -85,22 +87,24 @@ def _other_columns(target: str) -> list[tuple[str, Column]]:
     for name in VARIABLES:
         if name == target or name in ("wind_direction_10m", "wind_speed_10m", "precipitation"):
             continue
-        cols.append((name, lambda v, t, n=name: v[n]))
+        cols.append((name, lambda v, t, first, n=name: v[n]))
         for k in PRESSURE_CHANGES if name == "pressure_msl" else OTHER_CHANGES:
-            cols.append((f"{name}_change_{k}h", lambda v, t, n=name, k=k: tf.diff(v[n], k)))
+            cols.append((f"{name}_change_{k}h", lambda v, t, first, n=name, k=k: tf.diff(v[n], k)))
     if target != "precipitation":
-        cols.append(("precipitation_sum_6h", lambda v, t: tf.rolling_sum(v["precipitation"], 6)))
-        cols.append(("precipitation_sum_24h", lambda v, t: tf.rolling_sum(v["precipitation"], 24)))
+        cols.append(("precipitation_sum_6h", lambda v, t, first: tf.rolling_sum(v["precipitation"], 6, first=first)))
+        cols.append(("precipitation_sum_24h", lambda v, t, first: tf.rolling_sum(v["precipitation"], 24, first=first)))
     if target not in ("wind_speed_10m", "wind_direction_10m"):
         for i, comp in enumerate(("u", "v")):
-            cols.append((f"wind_{comp}_10m", lambda v, t, i=i: v[_WIND_UV[i]]))
+            cols.append((f"wind_{comp}_10m", lambda v, t, first, i=i: v[_WIND_UV[i]]))
             for w in WIND_WINDOWS:
-                cols.append((f"wind_{comp}_10m_mean_{w}h", lambda v, t, i=i, w=w: tf.rolling_mean(v[_WIND_UV[i]], w)))
-            cols.append((f"wind_{comp}_10m_change_6h", lambda v, t, i=i: tf.diff(v[_WIND_UV[i]], 6)))
-        cols.append(("wind_speed_10m_mean_6h", lambda v, t: tf.rolling_mean(v["wind_speed_10m"], 6)))
+                name = f"wind_{comp}_10m_mean_{w}h"
+                cols.append((name, lambda v, t, first, i=i, w=w: tf.rolling_mean(v[_WIND_UV[i]], w, first=first)))
+            cols.append((f"wind_{comp}_10m_change_6h", lambda v, t, first, i=i: tf.diff(v[_WIND_UV[i]], 6)))
+        speed = ("wind_speed_10m_mean_6h", lambda v, t, first: tf.rolling_mean(v["wind_speed_10m"], 6, first=first))
+        cols.append(speed)
     if target == "temperature_2m":
         # Dew-point depression: dry air cools and warms faster than humid air.
-        cols.append(("dew_point_depression", lambda v, t: v["temperature_2m"] - v["dew_point_2m"]))
+        cols.append(("dew_point_depression", lambda v, t, first: v["temperature_2m"] - v["dew_point_2m"]))
     return cols
 
 
@@ -123,21 +127,25 @@ def _check(obs: Observations) -> None:
         raise DatasetError(f"{obs.location}: observations are not on a complete hourly grid")
 
 
-def build_features(obs: Observations, target: str) -> np.ndarray:
-    """float32 [n, f]: row t uses only observations at or before t; NaN where not computable."""
+def build_features(obs: Observations, target: str, last: int | None = None) -> np.ndarray:
+    """float32 [n, f]: row t uses only observations at or before t; NaN where not computable.
+
+    With ``last``, only the last ``last`` rows, computed alone (the same numbers, bit for bit).
+    """
+    first = 0 if last is None else max(0, len(obs) - last)
     cols = _columns(target)
     _check(obs)
     latitude, longitude = obs.latitude, obs.longitude
     if latitude is None or longitude is None:
         raise DatasetError(f"{obs.location}: observations have no coordinates (the sun's position needs them)")
     values = {n: np.asarray(obs.values[n], dtype=np.float64) for n in VARIABLES}
-    hours = obs.time.astype("datetime64[h]").astype(np.int64)
+    hours = obs.time[first:].astype("datetime64[h]").astype(np.int64)
     sun = solar_columns(hours, latitude, longitude)
-    out = np.empty((len(obs), len(cols) + len(sun)), dtype=np.float32)
+    out = np.empty((len(obs) - first, len(cols) + len(sun)), dtype=np.float32)
     with np.errstate(invalid="ignore"):
         values.update(zip(_WIND_UV, _wind_uv(values), strict=True))
         for j, (_, column) in enumerate(cols):
-            out[:, j] = column(values, obs.time)
+            out[:, j] = column(values, obs.time, first)[first:]
     for j, column in enumerate(sun, start=len(cols)):
         out[:, j] = column
     return out

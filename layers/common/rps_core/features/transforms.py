@@ -43,25 +43,35 @@ def _valid_sums(w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return w.shape[1] - missing.sum(axis=1), np.where(missing, 0.0, w).sum(axis=1), missing
 
 
-def rolling_mean(x: np.ndarray, window: int, min_count: int | None = None) -> np.ndarray:
-    """Mean of the valid values in the trailing window (NaN when fewer than ``min_count`` are valid)."""
+def _from(first: int, tail: np.ndarray) -> np.ndarray:
+    """``tail`` as the rows from ``first`` on of a full-length column, NaN before."""
+    if not first:
+        return tail
+    out = np.full(first + tail.shape[0], np.nan)
+    out[first:] = tail
+    return out
+
+
+def rolling_mean(x: np.ndarray, window: int, min_count: int | None = None, first: int = 0) -> np.ndarray:
+    """Mean of the valid values in the trailing window (NaN when fewer than ``min_count`` are valid);
+    rows before ``first`` are not computed (NaN)."""
     need = max(1, window // 2) if min_count is None else min_count
-    n, total, _ = _valid_sums(_windows(x, window))
+    n, total, _ = _valid_sums(_windows(x, window)[first:])
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(n >= need, total / n, np.nan)
+        return _from(first, np.where(n >= need, total / n, np.nan))
 
 
-def rolling_std(x: np.ndarray, window: int, min_count: int | None = None) -> np.ndarray:
+def rolling_std(x: np.ndarray, window: int, min_count: int | None = None, first: int = 0) -> np.ndarray:
     """Population standard deviation of the valid values in the trailing window."""
     need = max(2, window // 2) if min_count is None else max(2, min_count)
-    w = _windows(x, window)
+    w = _windows(x, window)[first:]
     n, total, missing = _valid_sums(w)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = total / n
         var = np.where(missing, 0.0, (w - mean[:, None]) ** 2).sum(axis=1) / n
-        return np.where(n >= need, np.sqrt(var), np.nan)
+        return _from(first, np.where(n >= need, np.sqrt(var), np.nan))
 
 
-def rolling_sum(x: np.ndarray, window: int, min_count: int | None = None) -> np.ndarray:
+def rolling_sum(x: np.ndarray, window: int, min_count: int | None = None, first: int = 0) -> np.ndarray:
     """Sum of the valid values in the trailing window, scaled up for missing ones (mean * window)."""
-    return rolling_mean(x, window, min_count) * window
+    return rolling_mean(x, window, min_count, first) * window

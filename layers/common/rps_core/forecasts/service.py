@@ -59,7 +59,7 @@ def forecast_from_observations(
         raise DatasetError(f"{obs.location}: no {target} observation at or before {issued_at}")
     last = int(known[-1])
     window = obs.slice(max(0, last + 1 - HISTORY_HOURS), last + 1)
-    row = build_features(window, target)[-1:, columns_for(pointer)]
+    row = build_features(window, target, last=1)[:, columns_for(pointer)]
     value = float(obs.values[target][last]) + float(model.predict(row)[0])
     base = obs.time[last].astype("datetime64[h]")
     return Forecast(
