@@ -14,7 +14,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import re
 import socket
+import subprocess
 import threading
 import time
 import warnings
@@ -30,11 +32,23 @@ from rps_local.lambda_types import FunctionSpec
 from rps_local.mlflow_server import ARTIFACT_BUCKET, MlflowServer, find_mlflow
 from rps_local.procs import tree_rss_mb
 from rps_local.runtime import LambdaRuntime
-from rps_local.template import PreparedTemplate, prepare
+from rps_local.template import PreparedTemplate, load_sam_template, prepare
 
 __all__ = ["LocalCloud"]
 
 logger = logging.getLogger(__name__)
+
+
+def git_commit(directory: Path) -> str:
+    """The full commit hash checked out in ``directory``, or "" when it is not a git work tree."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(directory), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    commit = done.stdout.strip()
+    return commit if done.returncode == 0 and re.fullmatch(r"[0-9a-f]{40}", commit) else ""
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -124,6 +138,10 @@ class LocalCloud:
         mlflow_port = free_port(self.host) if mlflow_bin else 0
         if mlflow_bin:
             self.parameter_overrides.setdefault("MlflowTrackingUri", f"http://127.0.0.1:{mlflow_port}")
+        commit = git_commit(self.project_dir)
+        declared = load_sam_template(self.template_path).get("Parameters") or {}
+        if commit and "GitCommit" in declared:  # as the deploy workflow passes github.sha: runs name their code
+            self.parameter_overrides.setdefault("GitCommit", commit)
         self.state_dir.mkdir(parents=True, exist_ok=True)
         try:
             if mlflow_bin:  # the slowest part starts first; it needs the S3 endpoint only when artifacts come

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from rps_local.cloud import git_commit
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("cloud")]
 
@@ -38,6 +39,8 @@ def test_champion_pointer_and_mlflow_alias_agree(rps_cloud):
     run = mlflow.get_run(champion.run_id)
     assert run.data.metrics["mae"] == pytest.approx(pointer["metrics"]["mae"])
     assert run.data.params["dataset_version"] == pointer["dataset_version"]
+    # the local cloud deploys with GitCommit = this checkout's HEAD, as the deploy workflow passes github.sha
+    assert run.data.tags.get("mlflow.source.git.commit", "") == git_commit(rps_cloud.project_dir)
     files = {a.path for a in mlflow.list_artifacts(champion.run_id, "model")}
     assert {"model/model.onnx", "model/model.joblib", "model/pointer.json", "model/profile.md"} <= files
     for output in (first, second):

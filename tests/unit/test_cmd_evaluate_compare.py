@@ -72,6 +72,24 @@ def test_evaluate_on_a_payload_file(tmp_path, monkeypatch, capsys) -> None:
     assert main(["evaluate", "--data", str(tmp_path / "absent.json")]) == 2
 
 
+def test_evaluate_a_payload_without_coordinates(tmp_path, monkeypatch, capsys) -> None:
+    # GIVEN one payload with no latitude/longitude (a bare file stands for the configured location)
+    for name, value in {**FAST_PARAMS, "ensemble_size": 1}.items():
+        monkeypatch.setitem(estimator.PARAMS, name, value)
+    monkeypatch.setenv("LOCATIONS", "WARM:10:10")
+    payload = payload_from_observations(two_locations()[0], 10.0, 10.0)
+    del payload["latitude"], payload["longitude"]
+    path = tmp_path / "bare.json"
+    path.write_text(json.dumps(payload))
+    # WHEN evaluated THEN the configured location's coordinates are used
+    assert main(["evaluate", "--data", str(path)]) == 0
+    assert set(json.loads(capsys.readouterr().out)["per_location"]) == {"WARM"}
+    # GIVEN two such payloads (no way to tell which is where) THEN a named error, exit 2
+    path.write_text(json.dumps([payload, payload]))
+    assert main(["evaluate", "--data", str(path)]) == 2
+    assert "no coordinates" in capsys.readouterr().err
+
+
 def test_compare_mlflow_runs(tmp_path, monkeypatch, capsys) -> None:
     monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
     from rps_core.registry.tracking import start_run

@@ -7,6 +7,7 @@ templates such as S3ReadPolicy are checked as the statements they expand to.
 from __future__ import annotations
 
 import copy
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -256,6 +257,15 @@ def test_mlflow_tracking_uri_comes_from_ssm_when_a_parameter_is_named(sam: dict[
     assert from_ssm == {"Fn::Sub": "{{resolve:ssm:${MlflowTrackingUriParameter}}}"}
     assert plain == {"Ref": "MlflowTrackingUri"}
     assert sam["Parameters"]["MlflowTrackingUri"]["Default"] == "", "no tracking URI may be baked in"
+
+
+def test_every_function_gets_the_git_commit_it_was_deployed_from(sam: dict[str, Any]) -> None:
+    parameter = sam["Parameters"]["GitCommit"]
+    assert parameter["Default"] == ""
+    pattern = re.compile(parameter["AllowedPattern"])
+    assert pattern.fullmatch("0123abc") and pattern.fullmatch("a" * 40) and pattern.fullmatch("")
+    assert not pattern.fullmatch("main; rm -rf /") and not pattern.fullmatch("0123ABC")
+    assert sam["Globals"]["Function"]["Environment"]["Variables"]["GIT_COMMIT"] == {"Ref": "GitCommit"}
 
 
 def test_outputs_that_the_deploy_smoke_test_reads(sam: dict[str, Any]) -> None:

@@ -109,6 +109,8 @@ def test_deploy_uses_oidc_and_the_prod_config_then_smoke_tests() -> None:
     assert "aws-access-key-id" not in creds["with"], "OIDC only: no stored keys"
     commands = runs(deploy)
     assert "sam deploy --config-env prod" in " ".join(commands.split())
+    # samconfig's overrides plus the commit (a command-line list would replace samconfig's, not extend it)
+    assert '--parameter-overrides "$(python tools/parameter_overrides.py prod GitCommit="$GITHUB_SHA")"' in commands
     assert "tools/smoke_api.py" in commands and "--run-pipeline-if-needed" in commands
     prod = tomllib.loads((ROOT / "samconfig.toml").read_text())["prod"]["deploy"]["parameters"]
     assert deploy["env"]["STACK_NAME"] == prod["stack_name"]

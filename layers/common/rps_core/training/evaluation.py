@@ -31,11 +31,15 @@ def _names(payloads: list[dict[str, Any]], locations: tuple[Location, ...]) -> l
 
 
 def observations_from_file(path: str | Path | None, settings: Settings) -> list[Observations]:
-    """Every payload of the file (default: the embedded year) as cleaned observations on an hourly grid."""
+    """Every payload of the file (default: the embedded year) as cleaned observations on an hourly grid, at
+    the payload's coordinates (or its configured location's when it has none)."""
     payloads = list(load_embedded()) if path is None else read_payload_file(path)
+    configured = {loc.name: loc for loc in settings.locations}
     out = []
     for payload, name in zip(payloads, _names(payloads, settings.locations), strict=True):
         obs = observations_from_payload(payload, name)
+        if obs.latitude is None and name in configured:  # a bare payload stands for its configured location
+            obs = obs.at(configured[name].latitude, configured[name].longitude)
         cleaned, _ = clean_window(obs)  # the Transform step's cleaning: out-of-range values become NaN
         out.append(to_hourly_grid(cleaned))
     return out
