@@ -113,6 +113,8 @@ def test_the_last_rows_alone_are_the_same_rows(last: int) -> None:
     # Serving asks for the one row it predicts on: computed alone, it must equal the full build's.
     obs = make_obs(300, seed=7)
     np.testing.assert_array_equal(build_features(obs, TARGET, last=last), build_features(obs, TARGET)[-last:])
+    with pytest.raises(ValueError, match="at least one row"):
+        build_features(obs, TARGET, last=0)
 
 
 def test_target_is_the_change_over_the_horizon() -> None:

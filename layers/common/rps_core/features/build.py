@@ -132,6 +132,8 @@ def build_features(obs: Observations, target: str, last: int | None = None) -> n
 
     With ``last``, only the last ``last`` rows, computed alone (the same numbers, bit for bit).
     """
+    if last is not None and last < 1:
+        raise ValueError(f"last={last}: at least one row")
     first = 0 if last is None else max(0, len(obs) - last)
     cols = _columns(target)
     _check(obs)
