@@ -52,19 +52,40 @@ class LambdaContext:
         return self.remaining_ms
 
 
+# What moto needs from the environment: a region and credentials that are never real ones.
+MOTO_ENV = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+def set_moto_env(monkeypatch: Any, env: dict[str, str] | None = None) -> None:
+    """Dummy credentials and ``env`` set, and no ``AWS_ENDPOINT_URL`` (a running local cloud's would take
+    the requests away from moto)."""
+    for key, value in {**MOTO_ENV, **(env or {})}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+
+
+@contextmanager
+def mocked_aws(monkeypatch: Any, env: dict[str, str] | None = None) -> Iterator[None]:
+    """moto in-process (``mock_aws``) with ``set_moto_env``; rps_core's process-wide S3 client is made anew
+    inside and dropped after."""
+    from moto import mock_aws
+    from rps_core import storage
+
+    set_moto_env(monkeypatch, env)
+    storage.s3_client.cache_clear()
+    with mock_aws():
+        yield
+    storage.s3_client.cache_clear()
+
+
 @contextmanager
 def mocked_pipeline_aws(monkeypatch: Any, env: dict[str, str]) -> Iterator[tuple[Any, Any, str]]:
     """moto (in-process) with ``env`` set, its ``DATA_BUCKET`` and ``MODEL_BUCKET`` created and a stand-in
     pipeline state machine whose ARN is ``STATE_MACHINE_ARN``: what the drift monitor talks to.
     Yields ``(s3 client, stepfunctions client, state machine ARN)``."""
     import boto3
-    from moto import mock_aws
-    from rps_core import storage
 
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    storage.s3_client.cache_clear()  # the process-wide client must be made inside mock_aws
-    with mock_aws():
+    with mocked_aws(monkeypatch, env):
         s3 = boto3.client("s3", region_name="us-east-1")
         for bucket in (env["DATA_BUCKET"], env["MODEL_BUCKET"]):
             s3.create_bucket(Bucket=bucket)
@@ -76,4 +97,3 @@ def mocked_pipeline_aws(monkeypatch: Any, env: dict[str, str]) -> Iterator[tuple
         )["stateMachineArn"]
         monkeypatch.setenv("STATE_MACHINE_ARN", arn)
         yield s3, sfn, arn
-    storage.s3_client.cache_clear()

@@ -7,16 +7,14 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
+
+from tests.support import mocked_aws
 
 
 @pytest.fixture
 def s3(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[Any]:
     """An S3 client on moto with the test module's ``BUCKET`` created, and dummy credentials."""
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
+    with mocked_aws(monkeypatch):
         client = boto3.client("s3", region_name="us-east-1")
         client.create_bucket(Bucket=request.module.BUCKET)
         yield client

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import boto3
 import pytest
-from moto import mock_aws
 from rps_local.alarm_queries import parse_query
 from rps_local.alarms import AlarmDefinition, evaluate, evaluate_alarms, load_alarm_definitions
 from rps_local.errors import TemplateError
+
+from tests.support import mocked_aws
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 SM_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:rps-pipeline"
@@ -19,10 +20,7 @@ NOW = datetime(2026, 11, 27, 12, 0, 30, tzinfo=UTC)
 
 @pytest.fixture
 def cloudwatch(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
+    with mocked_aws(monkeypatch):
         yield boto3.client("cloudwatch", region_name="us-east-1")
 
 

@@ -7,37 +7,30 @@ import json
 
 import boto3
 import pytest
-from moto import mock_aws
 from rps_core import storage
 from rps_core.config import load_settings
 from rps_core.datasets import load_version
 from rps_core.errors import DataQualityError, InvalidEventError
 from rps_core.schema import observations_from_payload, payload_from_observations
 
-from tests.support import LambdaContext, load_event, load_handler
+from tests.support import LambdaContext, load_event, load_handler, mocked_aws
 
 BUCKET = "rps-data-test"
 
 
 @pytest.fixture
 def s3(monkeypatch):
-    for key, value in {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
+    env = {
         "DATA_BUCKET": BUCKET,
         "SOURCE": "replay",
         "REPLAY_START": "2013-10-19T00:00",
         "POWERTOOLS_METRICS_NAMESPACE": "RPS",
         "MIN_ROWS": "18",
-    }.items():
-        monkeypatch.setenv(key, value)
-    storage.s3_client.cache_clear()
-    with mock_aws():
+    }
+    with mocked_aws(monkeypatch, env):
         client = boto3.client("s3", region_name="us-east-1")
         client.create_bucket(Bucket=BUCKET)
         yield client
-    storage.s3_client.cache_clear()
 
 
 @pytest.fixture

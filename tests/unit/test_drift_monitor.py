@@ -20,9 +20,6 @@ from tests.unit.test_drift_compare import season
 DATA, MODELS = "rps-data", "rps-models"
 TARGET = "temperature_2m"
 ENV = {
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
     "DATA_BUCKET": DATA,
     "MODEL_BUCKET": MODELS,
     "LOCATIONS": "JFK:40.6398:-73.7789",

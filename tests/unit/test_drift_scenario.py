@@ -48,9 +48,6 @@ class InProcessCloud:
 @pytest.fixture
 def cloud(monkeypatch):
     env = {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
         "DATA_BUCKET": DATA,
         "MODEL_BUCKET": MODELS,
         "SOURCE": "replay",

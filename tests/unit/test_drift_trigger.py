@@ -4,10 +4,11 @@ import json
 
 import boto3
 import pytest
-from moto import mock_aws
 from rps_core.drift.compare import DriftSummary, FeatureDrift
 from rps_core.drift.realized import RealizedError, RealizedPair
 from rps_core.drift.trigger import decide, execution_name, marker_key, start_retraining
+
+from tests.support import mocked_aws
 
 BUCKET = "rps-data"
 DEFINITION = {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}
@@ -15,10 +16,7 @@ DEFINITION = {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}
 
 @pytest.fixture
 def aws(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
+    with mocked_aws(monkeypatch):
         s3 = boto3.client("s3", region_name="us-east-1")
         s3.create_bucket(Bucket=BUCKET)
         sfn = boto3.client("stepfunctions", region_name="us-east-1")

@@ -16,16 +16,15 @@ from botocore.exceptions import EndpointConnectionError
 from moto import mock_aws
 from rps_local.emf import EmfError, metric_data_of, publish_emf_lines
 
+from tests.support import set_moto_env
+
 NOW = datetime.now(UTC)
 SERVING_DIMS = [{"Name": "location", "Value": "JFK"}, {"Name": "service", "Value": "serving"}]
 
 
 @pytest.fixture(autouse=True)
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "RPS")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    set_moto_env(monkeypatch, {"POWERTOOLS_METRICS_NAMESPACE": "RPS"})
 
 
 @pytest.fixture

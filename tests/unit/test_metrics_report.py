@@ -28,6 +28,8 @@ from rps_local.metrics_report import (
     parse_since,
 )
 
+from tests.support import set_moto_env
+
 NOW = datetime.now(UTC).replace(microsecond=0)
 HOUR_AGO = NOW - timedelta(hours=1)
 SERVICE = [{"Name": "service", "Value": "serving"}]
@@ -53,10 +55,7 @@ Resources:
 
 @pytest.fixture(autouse=True)
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "RPS")
+    set_moto_env(monkeypatch, {"POWERTOOLS_METRICS_NAMESPACE": "RPS"})
 
 
 def put(

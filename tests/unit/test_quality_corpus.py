@@ -8,14 +8,11 @@ Add a case: drop the payload file into the folder and name its failing checks in
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 from rps_core import storage
 from rps_core.config import load_settings
 from rps_core.errors import DataQualityError
@@ -36,21 +33,6 @@ def _time(text: str) -> datetime:
 WINDOW = Window(_time(INDEX["window_start"]), _time(INDEX["window_end"]))
 NOW = _time(INDEX["now"])
 FAILING = sorted(name for name, case in CASES.items() if case["failed"])
-
-
-@pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for key, value in {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket=BUCKET)
-        yield client
 
 
 def test_the_corpus_index_and_the_folder_agree() -> None:

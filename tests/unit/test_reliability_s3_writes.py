@@ -18,7 +18,6 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ConnectionClosedError
-from moto import mock_aws
 from rps_core import storage
 from rps_core.config import Settings, load_settings
 from rps_core.datasets import run_transform
@@ -26,6 +25,8 @@ from rps_core.datasets.store import load_latest, load_version, read_latest
 from rps_core.quality import gate_or_raise
 from rps_core.sources.ingest import ingest_window
 from rps_core.sources.plan import plan_run
+
+from tests.support import mocked_aws
 
 LOCATION = "JFK"
 ENV = {"SOURCE": "replay", "REPLAY_START": "2013-01-20T00:00", "MIN_ROWS": "18"}
@@ -52,14 +53,7 @@ class S3Fault:
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for key, value in {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
+    with mocked_aws(monkeypatch):
         yield
 
 

@@ -34,6 +34,8 @@ from rps_local.report_charts import (
     write_charts,
 )
 
+from tests.support import set_moto_env
+
 DATA = "rps-data"
 PNG = b"\x89PNG\r\n\x1a\n"
 START = "2013-03-01T00"
@@ -43,14 +45,7 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 
 @pytest.fixture(autouse=True)
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for key, value in {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "DATA_BUCKET": DATA,
-        "LOCATIONS": "JFK:40.6398:-73.7789,LGA:40.7772:-73.8726",
-    }.items():
-        monkeypatch.setenv(key, value)
+    set_moto_env(monkeypatch, {"DATA_BUCKET": DATA, "LOCATIONS": "JFK:40.6398:-73.7789,LGA:40.7772:-73.8726"})
     storage.s3_client.cache_clear()
 
 

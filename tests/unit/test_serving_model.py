@@ -20,7 +20,6 @@ from typing import Any
 import boto3
 import numpy as np
 import pytest
-from moto import mock_aws
 from rps_core.config import DEFAULT_LOCATIONS
 from rps_core.errors import ModelError
 from rps_core.features import HISTORY_HOURS, build_features, build_target, feature_names
@@ -32,6 +31,8 @@ from rps_serving.forecasting import predict
 from rps_serving.gateway import make_adapter
 from rps_serving.model import load_model
 from rps_serving.store import ModelStore
+
+from tests.support import mocked_aws
 
 TARGET = "temperature_2m"
 HORIZON = 6
@@ -134,16 +135,8 @@ def request_rows(obs: Observations, end: int | None = None) -> list[dict[str, An
 
 @pytest.fixture
 def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "POWERTOOLS_METRICS_NAMESPACE": "RPS-test",
-        "POWERTOOLS_SERVICE_NAME": "serving",
-    }.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
+    env = {"POWERTOOLS_METRICS_NAMESPACE": "RPS-test", "POWERTOOLS_SERVICE_NAME": "serving"}
+    with mocked_aws(monkeypatch, env):
         client = boto3.client("s3", region_name="us-east-1")
         client.create_bucket(Bucket=MODEL_BUCKET)
         client.create_bucket(Bucket=DATA_BUCKET)

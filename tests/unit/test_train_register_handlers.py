@@ -9,8 +9,6 @@ from datetime import datetime
 
 import boto3
 import pytest
-from moto import mock_aws
-from rps_core import storage
 from rps_core.config import load_settings
 from rps_core.datasets.npz import encode_observations
 from rps_core.datasets.store import sha256_hex, version_prefix, write_version
@@ -20,7 +18,7 @@ from rps_core.training import model as estimator
 from rps_core.training import train_and_evaluate
 from rps_core.training.artifacts import candidate_document, write_candidate
 
-from tests.support import LambdaContext, load_event, load_handler
+from tests.support import LambdaContext, load_event, load_handler, mocked_aws
 from tests.unit.model_data import FAST_PARAMS, synthetic_observations
 
 DATA, MODELS = "rps-data-test", "rps-models-test"
@@ -29,10 +27,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Field onnx.AttributeProto:Deprec
 
 @pytest.fixture
 def cloud(monkeypatch, tmp_path):
-    for key, value in {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
+    env = {
         "DATA_BUCKET": DATA,
         "MODEL_BUCKET": MODELS,
         "POWERTOOLS_METRICS_NAMESPACE": "RPS",
@@ -40,17 +35,14 @@ def cloud(monkeypatch, tmp_path):
         "MLFLOW_ALLOW_FILE_STORE": "true",
         "MLFLOW_TRACKING_URI": (tmp_path / "mlruns").as_uri(),
         "GIT_COMMIT": "0123abc",
-    }.items():
-        monkeypatch.setenv(key, value)
+    }
     for name, value in FAST_PARAMS.items():  # small trees: the steps' logic, not the model, is under test
         monkeypatch.setitem(estimator.PARAMS, name, value)
-    storage.s3_client.cache_clear()
-    with mock_aws():
+    with mocked_aws(monkeypatch, env):
         client = boto3.client("s3", region_name="us-east-1")
         client.create_bucket(Bucket=DATA)
         client.create_bucket(Bucket=MODELS)
         yield client
-    storage.s3_client.cache_clear()
 
 
 @pytest.fixture
