@@ -45,23 +45,16 @@ def request_bodies(count: int, location: str = "JFK", before: str = REPLAY_START
     as Transform keeps them) that end before ``before``, each with a known last target value."""
     from rps_core.datasets import clean_window, to_hourly_grid
     from rps_core.features import HISTORY_HOURS
-    from rps_core.schema import VARIABLES, format_times, observations_from_payload
+    from rps_core.schema import observations_from_payload
     from rps_core.sources import load_embedded
+    from rps_serving.inputs import observation_rows
 
     payload = load_embedded()[EMBEDDED_ORDER.index(location)]
     obs = to_hourly_grid(clean_window(observations_from_payload(payload, location))[0])
     limit = int(np.searchsorted(obs.time, np.datetime64(before, "h"), side="right"))
     target = obs.values["temperature_2m"]
     ends = [e for e in range(HISTORY_HOURS, limit + 1) if not np.isnan(target[e - 1])][-count:]
-    bodies = []
-    for end in ends:
-        part = obs.slice(end - HISTORY_HOURS, end)
-        rows = [
-            {"time": t, **{n: None if np.isnan(part.values[n][i]) else float(part.values[n][i]) for n in VARIABLES}}
-            for i, t in enumerate(format_times(part.time))
-        ]
-        bodies.append({"location": location, "observations": rows})
-    return bodies
+    return [{"location": location, "observations": observation_rows(obs.slice(e - HISTORY_HOURS, e))} for e in ends]
 
 
 @dataclass

@@ -85,19 +85,11 @@ def _save_mlflow(est: Any, path: Path) -> None:
 def _request_bodies(obs: Any, count: int) -> list[dict[str, Any]]:
     """``count`` /predict bodies from the last 20% of the data, each ending at a known target value."""
     from rps_core.features import HISTORY_HOURS
-    from rps_core.schema import VARIABLES, format_times
+    from rps_serving.inputs import observation_rows
 
     target = obs.values[TARGET]
     ends = [e for e in range(int(len(obs) * 0.8), len(obs)) if not np.isnan(target[e - 1])][:count]
-    bodies = []
-    for end in ends:
-        part = obs.slice(end - HISTORY_HOURS, end)
-        rows = [
-            {"time": t, **{n: None if np.isnan(part.values[n][i]) else float(part.values[n][i]) for n in VARIABLES}}
-            for i, t in enumerate(format_times(part.time))
-        ]
-        bodies.append({"location": "JFK", "observations": rows})
-    return bodies
+    return [{"location": "JFK", "observations": observation_rows(obs.slice(e - HISTORY_HOURS, e))} for e in ends]
 
 
 def v2_event(method: str, path: str, body: Any = None) -> dict[str, Any]:

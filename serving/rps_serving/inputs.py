@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 from rps_core.config import Location
-from rps_core.schema import VARIABLES, Observations
+from rps_core.schema import VARIABLES, Observations, format_times
 
 Loc = tuple[str | int, ...]
 
@@ -59,3 +59,10 @@ def to_observations(
             f"the last observation's {target} is null: the forecast is that value plus the predicted change",
         )
     return Observations(location.name, time, values, location.latitude, location.longitude)
+
+
+def observation_rows(obs: Observations) -> list[dict[str, Any]]:
+    """The API's observation records of ``obs`` (NaN as null): what ``to_observations`` reads back. For
+    clients that hold ``Observations`` (the benches, the tests)."""
+    columns = {name: [None if np.isnan(v) else float(v) for v in obs.values[name]] for name in VARIABLES}
+    return [{"time": t, **{name: columns[name][i] for name in VARIABLES}} for i, t in enumerate(format_times(obs.time))]

@@ -29,6 +29,7 @@ from rps_serving.app import create_app
 from rps_serving.config import POINTER_KEY, ServingConfig, load_config
 from rps_serving.forecasting import predict
 from rps_serving.gateway import make_adapter
+from rps_serving.inputs import observation_rows, to_observations
 from rps_serving.model import load_model
 from rps_serving.store import ModelStore
 
@@ -119,15 +120,7 @@ def other_model() -> Trained:
 def request_rows(obs: Observations, end: int | None = None) -> list[dict[str, Any]]:
     """The API's observation records for the HISTORY_HOURS rows ending at ``end`` (exclusive)."""
     end = len(obs) if end is None else end
-    part = obs.slice(end - HISTORY_HOURS, end)
-    rows = []
-    for i, t in enumerate(format_times(part.time)):
-        row: dict[str, Any] = {"time": t}
-        for name in VARIABLES:
-            v = float(part.values[name][i])
-            row[name] = None if np.isnan(v) else v
-        rows.append(row)
-    return rows
+    return observation_rows(obs.slice(end - HISTORY_HOURS, end))
 
 
 # ---------------------------------------------------------------- AWS and the app
@@ -264,6 +257,14 @@ def test_serving_features_and_predictions_match_training(trained: Trained) -> No
     base = obs.values[TARGET][[end - 1 for end in ends]]
     np.testing.assert_allclose([p.value for p in served], base + expected, atol=1e-4)
     assert served[0].issued_at == format_times(obs.time[ends[0] - 1 : ends[0]])[0]
+
+
+def test_observation_rows_are_what_the_api_reads_back(trained: Trained) -> None:
+    part = trained.obs.slice(0, HISTORY_HOURS)
+    back = to_observations(load_config().settings.location("JFK"), observation_rows(part), TARGET)
+    np.testing.assert_array_equal(back.time, part.time)
+    for name in VARIABLES:
+        np.testing.assert_array_equal(back.values[name], part.values[name])  # NaN (null) in the same places
 
 
 def test_api_prediction_equals_sklearn_on_the_same_rows(api: Api, trained: Trained) -> None:
