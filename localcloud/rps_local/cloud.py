@@ -32,7 +32,7 @@ from rps_local.lambda_types import FunctionSpec
 from rps_local.mlflow_server import ARTIFACT_BUCKET, MlflowServer, find_mlflow
 from rps_local.procs import tree_rss_mb
 from rps_local.runtime import LambdaRuntime
-from rps_local.template import PreparedTemplate, load_sam_template, prepare
+from rps_local.template import PreparedTemplate, prepare
 
 __all__ = ["LocalCloud"]
 
@@ -91,6 +91,8 @@ class LocalCloud:
         self.stack_name = stack_name
         self.host, self.port, self.http_port = host, port, http_port
         self.parameter_overrides = dict(parameter_overrides or {})
+        # What the cloud knows itself, for the template parameters that want it (if declared): GitCommit.
+        self.parameter_defaults: dict[str, str] = {}
         self.use_mlflow = mlflow and "MlflowTrackingUri" not in self.parameter_overrides
         self.use_schedules = schedules
         self.idle_timeout_s = idle_timeout_s
@@ -139,15 +141,16 @@ class LocalCloud:
         if mlflow_bin:
             self.parameter_overrides.setdefault("MlflowTrackingUri", f"http://127.0.0.1:{mlflow_port}")
         commit = git_commit(self.project_dir)
-        declared = load_sam_template(self.template_path).get("Parameters") or {}
-        if commit and "GitCommit" in declared:  # as the deploy workflow passes github.sha: runs name their code
-            self.parameter_overrides.setdefault("GitCommit", commit)
+        if commit:  # as the deploy workflow passes github.sha: training runs name the code that made them
+            self.parameter_defaults["GitCommit"] = commit
         self.state_dir.mkdir(parents=True, exist_ok=True)
         try:
             if mlflow_bin:  # the slowest part starts first; it needs the S3 endpoint only when artifacts come
                 self._mlflow = MlflowServer(mlflow_bin, self.state_dir, mlflow_port, self.aws_endpoint_url)
                 self._mlflow.start()
-            prepared = self._timed("translate", lambda: prepare(self.template_path, self.parameter_overrides))
+            prepared = self._timed(
+                "translate", lambda: prepare(self.template_path, self.parameter_overrides, self.parameter_defaults)
+            )
             self._timed("moto", self._start_moto)
             self.client = CloudClient(self.aws_endpoint_url, self.stack_name)
             if mlflow_bin:
@@ -218,7 +221,7 @@ class LocalCloud:
         """Redeploy the template (code, configuration, definitions) on the running cloud; warm workers
         restart so the next invoke runs the new code. A bad template changes nothing."""
         overrides = {**self.parameter_overrides, **(parameter_overrides or {})}
-        prepared = prepare(self.template_path, overrides)
+        prepared = prepare(self.template_path, overrides, self.parameter_defaults)
         with self._deploy_lock:
             deployment = self._deploy(prepared)
             self.parameter_overrides = overrides

@@ -76,15 +76,21 @@ def load_sam_template(path: Path) -> dict[str, Any]:
     return template
 
 
-def prepare(path: Path, parameter_overrides: dict[str, str] | None = None) -> PreparedTemplate:
-    """Read, check and translate the SAM template at ``path``. Raises a ``LocalCloudError`` naming the file."""
+def prepare(
+    path: Path, parameter_overrides: dict[str, str] | None = None, defaults: dict[str, str] | None = None
+) -> PreparedTemplate:
+    """Read, check and translate the SAM template at ``path``. Raises a ``LocalCloudError`` naming the file.
+
+    ``parameter_overrides`` must name declared parameters; ``defaults`` (what the local cloud knows, such as
+    the checked-out commit) apply to the declared ones that are not overridden, and are ignored otherwise.
+    """
     path = path.resolve()
     sam = load_sam_template(path)
-    overrides = dict(parameter_overrides or {})
     declared = sam.get("Parameters") or {}
-    unknown = sorted(set(overrides) - set(declared))
+    unknown = sorted(set(parameter_overrides or {}) - set(declared))
     if unknown:
         raise TemplateError(f"{path}: parameter {', '.join(unknown)} not declared (declared: {', '.join(declared)})")
+    overrides = {k: v for k, v in (defaults or {}).items() if k in declared} | dict(parameter_overrides or {})
     local = copy.deepcopy(sam)
     code_dirs: dict[str, Path] = {}
     definitions: dict[str, str] = {}

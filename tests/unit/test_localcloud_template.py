@@ -90,6 +90,14 @@ def test_unknown_parameter_override(toy):
         _start(toy, parameter_overrides={"Nope": "1"})
 
 
+def test_defaults_apply_only_to_declared_parameters_and_overrides_win(toy):
+    # The toy declares Greeting, not GitCommit: the local cloud's commit default is left out, not an error
+    prepared = prepare(toy / "template.yaml", None, {"Greeting": "from default", "GitCommit": "0123abc"})
+    assert prepared.parameters == {"Greeting": "from default"}
+    prepared = prepare(toy / "template.yaml", {"Greeting": "override"}, {"Greeting": "from default"})
+    assert prepared.parameters == {"Greeting": "override"}
+
+
 def test_port_in_use(toy):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
