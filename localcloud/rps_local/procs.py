@@ -22,27 +22,25 @@ def _children() -> dict[int, list[int]]:
     return children
 
 
-def rss_mb(pid: int) -> float:
+def _kb_field_mb(path: str, field: str) -> float:
+    """The ``field:`` line of a /proc file (a size in kB) in MB; 0 when the process is gone."""
     try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
+        with open(path, encoding="ascii") as lines:
+            for line in lines:
+                if line.startswith(field):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
     return 0.0
+
+
+def rss_mb(pid: int) -> float:
+    return _kb_field_mb(f"/proc/{pid}/status", "VmRSS:")
 
 
 def pss_mb(pid: int) -> float:
     """Proportional set size: shared pages divided among the processes that share them."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
-            for line in rollup:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+    return _kb_field_mb(f"/proc/{pid}/smaps_rollup", "Pss:")
 
 
 def _tree(roots: Iterable[int]) -> set[int]:
