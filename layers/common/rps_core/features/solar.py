@@ -13,18 +13,19 @@ from __future__ import annotations
 
 import numpy as np
 
-# (name, first hour, last hour) relative to the row's hour t: the mean insolation over those whole hours.
-INSOLATION_WINDOWS = (
-    ("insolation_next_6h", 0, 5),  # the sunshine still to come before t+6
-    ("insolation_last_6h", -6, -1),
-    ("insolation_last_24h", -24, -1),
-    ("insolation_day", -12, 11),  # day length and season, centred on t
-)
-# Warming ahead against warming behind: a tree splits on the difference in one step, not two.
-CHANGE = ("insolation_change_6h", "insolation_next_6h", "insolation_last_6h")
 ELEVATION_OFFSETS = (0, 3, 6)  # sin(elevation) at t, t+3 h and t+6 h
-PAST_HOURS = -min(w[1] for w in INSOLATION_WINDOWS)
-FUTURE_HOURS = max(*ELEVATION_OFFSETS, *(w[2] + 1 for w in INSOLATION_WINDOWS))
+# The mean insolation over whole hours (first, last) relative to the row's hour t.
+NEXT_6H, LAST_6H, LAST_24H, DAY = (0, 5), (-6, -1), (-24, -1), (-12, 11)  # DAY: length and season, centred on t
+NAMES = (
+    *(f"sun_elevation_sin_{k}h" for k in ELEVATION_OFFSETS),
+    "insolation_next_6h",  # the sunshine still to come before t+6
+    "insolation_change_6h",  # next 6 h minus last 6 h: warming ahead against behind, one split for a tree
+    "insolation_last_24h",
+    "insolation_day",
+)
+WINDOWS = (NEXT_6H, LAST_6H, LAST_24H, DAY)
+PAST_HOURS = -min(start for start, _ in WINDOWS)
+FUTURE_HOURS = max(*ELEVATION_OFFSETS, *(stop + 1 for _, stop in WINDOWS))
 
 
 def sin_elevation(hours: np.ndarray, latitude: float, longitude: float) -> np.ndarray:
@@ -49,8 +50,7 @@ def sin_elevation(hours: np.ndarray, latitude: float, longitude: float) -> np.nd
 
 
 def solar_names() -> list[str]:
-    windows = [name for name, _, _ in INSOLATION_WINDOWS if name != CHANGE[2]]
-    return [f"sun_elevation_sin_{k}h" for k in ELEVATION_OFFSETS] + windows[:1] + [CHANGE[0]] + windows[1:]
+    return list(NAMES)
 
 
 def solar_columns(hours: np.ndarray, latitude: float, longitude: float) -> list[np.ndarray]:
@@ -66,12 +66,14 @@ def solar_columns(hours: np.ndarray, latitude: float, longitude: float) -> list[
     grid = np.arange(first, first + n + PAST_HOURS + FUTURE_HOURS, dtype=np.float64)
     at_hour, at_midpoint = sin_elevation(np.concatenate([grid, grid + 0.5]), latitude, longitude).reshape(2, -1)
     sun = np.maximum(at_midpoint, 0.0)
-    means = {}
-    for name, start, stop in INSOLATION_WINDOWS:
-        width, offset = stop - start + 1, PAST_HOURS + start
+
+    def mean(window: tuple[int, int]) -> np.ndarray:
+        start, stop = window
         # Row i's window is sun[offset + i : offset + i + width], a strided view (no copy, no running sums).
+        offset, width = PAST_HOURS + start, stop - start + 1
         view = np.lib.stride_tricks.as_strided(sun[offset:], (n, width), (sun.strides[0],) * 2, writeable=False)
-        means[name] = view.sum(axis=1) / width
-    means[CHANGE[0]] = means[CHANGE[1]] - means.pop(CHANGE[2])
+        return view.sum(axis=1) / width
+
     at = [at_hour[PAST_HOURS + k : PAST_HOURS + k + n] for k in ELEVATION_OFFSETS]
-    return at + [means[name] for name in solar_names()[len(ELEVATION_OFFSETS) :]]
+    next_6h = mean(NEXT_6H)
+    return [*at, next_6h, next_6h - mean(LAST_6H), mean(LAST_24H), mean(DAY)]
