@@ -3,7 +3,6 @@ promotion replace the champion pointer (one PUT) and move the MLflow alias ``cha
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -68,7 +67,7 @@ def run_register(event: Any, settings: Settings, client: Any = None, now: dateti
         run = start_run(
             settings.mlflow_tracking_uri, candidate, _files(bucket, model_id, client),
             champion_metrics=evaluation.get("metrics"),
-            git_commit=os.environ.get("GIT_COMMIT") or str(candidate.get("git_commit") or ""),
+            git_commit=str(candidate.get("git_commit") or ""),  # the commit that trained it (Train read GIT_COMMIT)
         )
         version, run_id = run.register(description=f"trained on dataset {candidate['dataset_version']}"), run.run_id
 
