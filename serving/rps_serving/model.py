@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 from rps_core.errors import ModelError
-from rps_core.features import HISTORY_HOURS, feature_names
+from rps_core.features import HISTORY_HOURS, feature_columns
 from rps_core.registry.pointer import validate
 
 
@@ -78,13 +78,13 @@ def check_pointer(pointer: Any) -> tuple[dict[str, Any], np.ndarray]:
     ``feature_names(target)``: a model trained before columns were added is still served.
     """
     pointer = validate(pointer)
-    names = feature_names(str(pointer["target"]))
-    missing = [f for f in pointer["features"] if f not in names]
-    if missing:
-        raise ModelError(f"champion pointer: this code does not build the features {', '.join(missing[:5])}")
+    try:
+        columns = feature_columns(str(pointer["target"]), pointer["features"])
+    except ModelError as exc:
+        raise ModelError(f"champion pointer: {exc}") from None
     if int(pointer["history_hours"]) > HISTORY_HOURS:
         raise ModelError(f"champion pointer: history_hours {pointer['history_hours']} > {HISTORY_HOURS} here")
-    return pointer, np.array([names.index(f) for f in pointer["features"]], dtype=np.intp)
+    return pointer, np.array(columns, dtype=np.intp)
 
 
 def _reference(pointer: dict[str, Any], features: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:

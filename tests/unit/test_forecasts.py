@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from rps_core.errors import DatasetError, ModelError
-from rps_core.features import HISTORY_HOURS, build_features, feature_names
-from rps_core.forecasts import OnnxModel, columns_for, forecast_from_observations, forecast_key
+from rps_core.features import HISTORY_HOURS, build_features, feature_columns, feature_names
+from rps_core.forecasts import OnnxModel, forecast_from_observations, forecast_key
 from rps_core.training import train_and_evaluate
 
 from tests.unit.model_data import FAST_PARAMS, synthetic_observations, two_locations
@@ -51,11 +51,11 @@ def test_no_target_before_issue_time_is_a_dataset_error(champion) -> None:
         forecast_from_observations(model, pointer, obs, "2000-01-01T00:00")
 
 
-def test_columns_follow_the_pointer_and_unknown_features_fail() -> None:
+def test_columns_follow_the_model_and_unknown_features_fail() -> None:
     names = feature_names(TARGET)
-    assert columns_for({"target": TARGET, "features": [names[3], names[0]]}) == [3, 0]
+    assert feature_columns(TARGET, [names[3], names[0]]) == [3, 0]
     with pytest.raises(ModelError, match="cloud_cover"):
-        columns_for({"target": TARGET, "features": ["cloud_cover"]})
+        feature_columns(TARGET, ["cloud_cover"])
 
 
 def test_onnx_model_checks_shape_and_file() -> None:

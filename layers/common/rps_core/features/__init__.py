@@ -8,6 +8,6 @@ names its columns; ``HISTORY_HOURS`` is how many observations one prediction nee
 No pandas here: the serving function ships numpy and onnxruntime only.
 """
 
-from rps_core.features.build import HISTORY_HOURS, build_features, build_target, feature_names
+from rps_core.features.build import HISTORY_HOURS, build_features, build_target, feature_columns, feature_names
 
-__all__ = ["HISTORY_HOURS", "build_features", "build_target", "feature_names"]
+__all__ = ["HISTORY_HOURS", "build_features", "build_target", "feature_columns", "feature_names"]

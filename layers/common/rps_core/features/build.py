@@ -14,11 +14,11 @@ Columns (all causal, all climate-relative where that makes sense, no location id
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from rps_core.errors import ConfigurationError, DatasetError
+from rps_core.errors import ConfigurationError, DatasetError, ModelError
 from rps_core.features import transforms as tf
 from rps_core.features.solar import solar_columns, solar_names
 from rps_core.schema import VARIABLES, Observations
@@ -117,6 +117,16 @@ def _columns(target: str) -> list[tuple[str, Column]]:
 def feature_names(target: str) -> list[str]:
     """The names of ``build_features``' columns, in order."""
     return [name for name, _ in _columns(target)] + solar_names()
+
+
+def feature_columns(target: str, features: Sequence[str]) -> list[int]:
+    """Where a model's ``features`` are among ``build_features``' columns, in the model's order. Found by name,
+    so a model trained before columns were added still runs; ModelError names those this code does not build."""
+    names = feature_names(target)
+    missing = [f for f in features if f not in names]
+    if missing:
+        raise ModelError(f"this code does not build the features {', '.join(missing[:5])}")
+    return [names.index(f) for f in features]
 
 
 def _check(obs: Observations) -> None:

@@ -6,6 +6,6 @@ Forecast step, writing ``forecasts/location={L}/issued={now}.json`` to the data 
 """
 
 from rps_core.forecasts.runtime import OnnxModel
-from rps_core.forecasts.service import Forecast, columns_for, forecast_from_observations, forecast_key, run_forecast
+from rps_core.forecasts.service import Forecast, forecast_from_observations, forecast_key, run_forecast
 
-__all__ = ["Forecast", "OnnxModel", "columns_for", "forecast_from_observations", "forecast_key", "run_forecast"]
+__all__ = ["Forecast", "OnnxModel", "forecast_from_observations", "forecast_key", "run_forecast"]

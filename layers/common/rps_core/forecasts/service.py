@@ -12,7 +12,7 @@ from rps_core import storage
 from rps_core.config import Settings, parse_time, require
 from rps_core.datasets import load_latest, load_version
 from rps_core.errors import DatasetError, ModelError
-from rps_core.features import HISTORY_HOURS, build_features, feature_names
+from rps_core.features import HISTORY_HOURS, build_features, feature_columns
 from rps_core.forecasts.runtime import OnnxModel
 from rps_core.registry.pointer import read_model_bytes, require_champion
 from rps_core.schema import Observations
@@ -38,15 +38,6 @@ def _hour_text(hour: np.datetime64) -> str:
     return str(hour.astype("datetime64[m]"))
 
 
-def columns_for(pointer: dict[str, Any]) -> list[int]:
-    """Indices, in ``feature_names(target)``, of the columns the model was trained on, in its order."""
-    names = feature_names(str(pointer["target"]))
-    missing = [f for f in pointer["features"] if f not in names]
-    if missing:
-        raise ModelError(f"the champion needs features this version does not build: {', '.join(missing[:5])}")
-    return [names.index(f) for f in pointer["features"]]
-
-
 def forecast_from_observations(
     model: OnnxModel, pointer: dict[str, Any], obs: Observations, issued_at: str
 ) -> Forecast:
@@ -59,7 +50,7 @@ def forecast_from_observations(
         raise DatasetError(f"{obs.location}: no {target} observation at or before {issued_at}")
     last = int(known[-1])
     window = obs.slice(max(0, last + 1 - HISTORY_HOURS), last + 1)
-    row = build_features(window, target, last=1)[:, columns_for(pointer)]
+    row = build_features(window, target, last=1)[:, feature_columns(target, pointer["features"])]
     value = float(obs.values[target][last]) + float(model.predict(row)[0])
     base = obs.time[last].astype("datetime64[h]")
     return Forecast(

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from rps_core.errors import DatasetError, ModelError
-from rps_core.features import HISTORY_HOURS, feature_names
+from rps_core.features import HISTORY_HOURS, feature_columns, feature_names
 from rps_core.schema import Observations
 from rps_core.training import model as estimator
 from rps_core.training.metrics import evaluate, rounded
@@ -47,26 +47,19 @@ def _hour(t: int) -> str:
     return str(np.datetime64(int(t), "h").astype("datetime64[m]"))
 
 
-def champion_predictions(
-    champion: Any, champion_features: Sequence[str], names: list[str], x: np.ndarray
-) -> np.ndarray:
-    """The champion's predictions of the change on ``x`` (built with ``names``): its own columns, in its order."""
-    missing = [f for f in champion_features if f not in names]
-    if missing:
-        raise ModelError(f"the champion needs features this version does not build: {', '.join(missing[:5])}")
-    cols = [names.index(f) for f in champion_features]
-    return estimator.predict(champion, x[:, cols])
+def champion_predictions(champion: Any, champion_features: Sequence[str], target: str, x: np.ndarray) -> np.ndarray:
+    """The champion's predictions of the change on ``x`` (``build_features`` rows): its own columns, in its order."""
+    return estimator.predict(champion, x[:, feature_columns(target, champion_features)])
 
 
 def evaluate_champion(
-    champion: Any, champion_doc: dict[str, Any], table: Table, test: np.ndarray, names: list[str],
-    target: str, horizon: int,
+    champion: Any, champion_doc: dict[str, Any], table: Table, test: np.ndarray, target: str, horizon: int
 ) -> tuple[dict[str, Any] | None, str]:
     """Metrics of the champion on the challenger's test rows, or None and why it cannot be compared."""
     if champion_doc.get("target") != target or int(champion_doc.get("horizon_hours", -1)) != horizon:
         return None, f"the champion forecasts {champion_doc.get('target')} at {champion_doc.get('horizon_hours')} h"
     try:
-        pred = champion_predictions(champion, champion_doc.get("features") or [], names, table.x[test])
+        pred = champion_predictions(champion, champion_doc.get("features") or [], target, table.x[test])
     except (ModelError, ValueError) as exc:
         return None, f"the champion cannot be evaluated on these features: {exc}"
     return rounded(evaluate(table.delta[test], pred, table.base[test], table.location[test])), ""
@@ -114,7 +107,7 @@ def train_and_evaluate(
         diff = check_parity(model, onnx, parity_rows(table.x[test]))
     champion_metrics, note = (None, "no champion")
     if champion is not None and champion_doc is not None:
-        champion_metrics, note = evaluate_champion(champion, champion_doc, table, test, names, target, horizon)
+        champion_metrics, note = evaluate_champion(champion, champion_doc, table, test, target, horizon)
     split = {
         "train_rows": int(train.sum()), "test_rows": int(test.sum()),
         "train_start": _hour(table.t[train].min()), "train_end": _hour(table.t[train].max()),
