@@ -18,6 +18,8 @@ CHAMPION_FIELDS = (
     "history_hours", "features", "reference", "metrics", "dataset_version", "trained_at", "promoted_at",
 )
 CANDIDATE_FIELDS = tuple(f for f in CHAMPION_FIELDS if f not in ("model_version", "run_id", "promoted_at"))
+# The files of models/{model_id}/: Train writes them, Register tracks them in MLflow.
+ONNX_FILE, SKLEARN_FILE, POINTER_FILE, PROFILE_FILE = "model.onnx", "model.joblib", "pointer.json", "profile.md"
 
 
 def model_prefix(model_id: str) -> str:

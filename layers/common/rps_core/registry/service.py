@@ -11,6 +11,10 @@ from rps_core.config import Settings, require
 from rps_core.errors import InvalidEventError
 from rps_core.registry.pointer import (
     CHAMPION_KEY,
+    ONNX_FILE,
+    POINTER_FILE,
+    PROFILE_FILE,
+    SKLEARN_FILE,
     model_prefix,
     read_candidate,
     read_champion,
@@ -22,7 +26,7 @@ from rps_core.registry.tracking import TrackedRun, start_run
 
 REPORT_FILE = "report.md"
 # Files of models/{model_id}/ logged to MLflow as the run's model artifacts (the registered version's source).
-TRACKED_FILES = ("model.onnx", "model.joblib", "pointer.json", "profile.md")
+TRACKED_FILES = (ONNX_FILE, SKLEARN_FILE, POINTER_FILE, PROFILE_FILE)
 # Candidate fields that describe the comparison, not the model: not copied into the champion pointer.
 _NOT_IN_POINTER = ("champion_evaluation",)
 

@@ -11,13 +11,16 @@ from typing import Any
 
 from rps_core import storage
 from rps_core.errors import ModelError
-from rps_core.registry.pointer import model_prefix, read_model_bytes, s3_uri
+from rps_core.registry.pointer import (
+    ONNX_FILE,
+    POINTER_FILE,
+    PROFILE_FILE,
+    SKLEARN_FILE,
+    model_prefix,
+    read_model_bytes,
+    s3_uri,
+)
 from rps_core.training.train import TrainingResult
-
-ONNX_FILE = "model.onnx"
-SKLEARN_FILE = "model.joblib"
-POINTER_FILE = "pointer.json"
-PROFILE_FILE = "profile.md"
 
 
 def combined_version(datasets: dict[str, str]) -> str:
