@@ -129,11 +129,32 @@ class CloudClient:
             kwargs["nextToken"] = page["nextToken"]
 
     def wait_execution(self, arn: str, timeout_s: float = 900.0, poll_s: float = 0.2) -> dict[str, Any]:
+        """The execution once it has ended; past ``timeout_s``, an error naming the states still running."""
         deadline = time.monotonic() + timeout_s
         while True:
             described = self.describe_execution(arn)
             if described["status"] != "RUNNING":
                 return described
             if time.monotonic() > deadline:
-                raise LocalCloudError(f"execution {arn} still RUNNING after {timeout_s:.0f} s")
+                running = ", ".join(f"{name} for {seconds:.0f} s" for name, seconds in self.running_states(arn))
+                raise LocalCloudError(
+                    f"execution {described.get('name', arn)} still RUNNING after {timeout_s:.0f} s; "
+                    f"in {running or 'no state (not started)'}"
+                )
             time.sleep(poll_s)
+
+    def running_states(self, arn: str) -> list[tuple[str, float]]:
+        """The states entered and not yet left, innermost last, with the seconds since they were entered."""
+        open_states: dict[str, list[Any]] = {}
+        for event in self.history(arn):
+            kind = event["type"]
+            if kind.endswith("StateEntered"):
+                details = event.get("stateEnteredEventDetails", {})
+                open_states.setdefault(details.get("name", "?"), []).append(event["timestamp"])
+            elif kind.endswith("StateExited"):
+                stack = open_states.get(event.get("stateExitedEventDetails", {}).get("name", "?"))
+                if stack:
+                    stack.pop()
+        now = time.time()
+        running = [(name, now - stack[-1].timestamp()) for name, stack in open_states.items() if stack]
+        return sorted(running, key=lambda item: -item[1])

@@ -24,6 +24,16 @@ logger = logging.getLogger(__name__)
 
 _LOG_TAIL_BYTES = 4096  # Invoke's LogResult carries the last 4 KB, as on AWS
 _PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
+# The share of the cloud's CPUs an invocation may keep busy, which the product's thread pools honour
+# (rps_core.cpus): Lambda gives every execution environment vCPUs of its own; here workers share the machine.
+CPU_SHARE_VARIABLE = "RPS_CPU_SHARE"
+
+
+def machine_cpus() -> int:
+    """The CPUs this process may use: its affinity mask, and its own ``RPS_CPU_SHARE`` when one is given."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    share = os.environ.get(CPU_SHARE_VARIABLE, "").strip()
+    return max(1, min(cpus, int(share))) if share.isdigit() and int(share) > 0 else cpus
 
 
 class LambdaRuntime:
@@ -35,8 +45,10 @@ class LambdaRuntime:
         *,
         idle_timeout_s: float = 600.0,
         on_output: Callable[[FunctionSpec, str], None] | None = None,
+        cpus: int | None = None,
     ) -> None:
         self.endpoint_url = endpoint_url
+        self.cpus = max(1, cpus) if cpus else machine_cpus()
         self.idle_timeout_s = idle_timeout_s
         self.on_output = on_output
         self._idle: dict[WorkerConfig, list[Worker]] = {}
@@ -54,7 +66,7 @@ class LambdaRuntime:
         config = self.worker_config(spec)
         worker = self._acquire(config)
         started_ms = int(time.time() * 1000)
-        result = worker.invoke(request_id, json.dumps(event), spec.arn)
+        result = worker.invoke(request_id, json.dumps(event), spec.arn, cpus=self.cpu_share())
         self._release(worker)
         lines = self._log_lines(spec, request_id, started_ms, result)
         text = "\n".join(line for _, line in result.output)
@@ -71,6 +83,12 @@ class LambdaRuntime:
             log_lines=lines,
             log_tail=tail,
         )
+
+    def cpu_share(self) -> int:
+        """The CPUs each busy worker may use now: the cloud's CPUs divided among them, at least one."""
+        with self._lock:
+            busy = max(1, len(self._busy))
+        return max(1, self.cpus // busy)
 
     def worker_config(self, spec: FunctionSpec) -> WorkerConfig:
         code_dir = code_dir_of_key(spec.code_key or "")

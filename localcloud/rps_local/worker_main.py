@@ -21,6 +21,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 _REQUEST_ID = {"value": ""}
+_CPU_SHARE = "RPS_CPU_SHARE"  # rps_local.runtime.CPU_SHARE_VARIABLE (only the standard library here)
 
 
 class LambdaContext:
@@ -111,6 +112,8 @@ def _end_of_output(nonce: bytes) -> None:
 
 def _invoke(handler: Any, request: dict[str, Any]) -> tuple[str, bool]:
     _REQUEST_ID["value"] = request["request_id"]
+    if request.get("cpus"):
+        os.environ[_CPU_SHARE] = str(request["cpus"])  # this invocation's share of the machine
     context = LambdaContext(request["request_id"], request["deadline_ms"], request["arn"])
     try:
         result = handler(json.loads(request["event"]), context)

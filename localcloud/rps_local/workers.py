@@ -92,8 +92,11 @@ class Worker:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def invoke(self, request_id: str, event_json: str, arn: str) -> RawResult:
-        """Run one invocation; init (on the first one) is given its own 10 s plus the function's timeout."""
+    def invoke(self, request_id: str, event_json: str, arn: str, cpus: int | None = None) -> RawResult:
+        """Run one invocation; init (on the first one) is given its own 10 s plus the function's timeout.
+
+        ``cpus``: the share of the machine this invocation may keep busy (``RPS_CPU_SHARE`` inside).
+        """
         init_ms = None
         if self._ready is None:
             reply = self._wait_reply(time.monotonic() + 10 + self.config.timeout_s)
@@ -102,7 +105,7 @@ class Worker:
             self._ready, init_ms = reply, reply["init_ms"]
         started = time.monotonic()
         deadline_ms = int(time.time() * 1000 + self.config.timeout_s * 1000)
-        request = {"request_id": request_id, "event": event_json, "deadline_ms": deadline_ms, "arn": arn}
+        request = {"request_id": request_id, "event": event_json, "deadline_ms": deadline_ms, "arn": arn, "cpus": cpus}
         try:
             self._requests.send_bytes(json.dumps(request).encode())
         except OSError:

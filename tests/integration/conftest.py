@@ -2,7 +2,8 @@
 temporary state directory (the cloud keeps moto's state away from ``mock_aws`` tests).
 
 - ``toy_cloud``: tests/integration/fixtures/toy (toy handlers, a layer, a small state machine), no MLflow;
-- ``rps_cloud``: the project's template.yaml, with the MLflow server, once per session.
+- ``rps_cloud``: the project's template.yaml with a small model (``budgets.SMALL_MODEL``), with the MLflow
+  server, once per session.
 
 Both are ``rps_local.process.CloudProcess``: ``.endpoints`` (the endpoints.json keys), ``.client`` (a
 ``CloudClient``: ``invoke(logical_id, event)``, ``start_execution``, ``wait_execution``, ``client("s3")``...),
@@ -19,6 +20,8 @@ from pathlib import Path
 import pytest
 from rps_local.process import CloudProcess
 
+from tests.integration.budgets import SMALL_MODEL, limit_s
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 TOY_DIR = Path(__file__).resolve().parent / "fixtures" / "toy"
 
@@ -26,12 +29,12 @@ TOY_DIR = Path(__file__).resolve().parent / "fixtures" / "toy"
 @pytest.fixture(scope="module")  # one module uses it: its memory is freed before the rest runs
 def toy_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudProcess]:
     cloud = CloudProcess(TOY_DIR, tmp_path_factory.mktemp("toy-cloud"), "--no-mlflow")
-    with cloud.start(timeout_s=120):
+    with cloud.start(timeout_s=limit_s("cloud_start")):
         yield cloud
 
 
 @pytest.fixture(scope="session")
 def rps_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudProcess]:
-    cloud = CloudProcess(PROJECT_DIR, tmp_path_factory.mktemp("rps-cloud"))
-    with cloud.start(timeout_s=180):
+    cloud = CloudProcess(PROJECT_DIR, tmp_path_factory.mktemp("rps-cloud"), "--parameter-overrides", *SMALL_MODEL)
+    with cloud.start(timeout_s=limit_s("cloud_start")):
         yield cloud

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from rps_local.template import load_sam_template
 
+from tests.integration.budgets import limit_s
+
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("cloud")]
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -37,7 +39,8 @@ def test_the_real_template_deploys(rps_cloud):
 
 
 def test_the_real_pipeline_runs_to_succeeded(rps_cloud):
-    done = rps_cloud.rps("run", timeout_s=900)
+    limit = limit_s("backfill")  # the session's first run backfills
+    done = rps_cloud.rps("run", "--timeout", str(limit), timeout_s=limit + 60)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     output = json.loads(done.stdout[done.stdout.index("{") :])
     assert output["forecasts"], output

@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.integration.budgets import limit_s
+
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("cloud")]
 
 
@@ -23,7 +25,7 @@ def _events(client, arn):
 def test_retry_succeeds_on_the_second_attempt(toy_cloud):
     client = toy_cloud.client
     arn = client.start_execution({"run": f"retry-{uuid.uuid4().hex}"})
-    done = client.wait_execution(arn, timeout_s=60)
+    done = client.wait_execution(arn, timeout_s=limit_s("toy_run"))
     assert done["status"] == "SUCCEEDED"
     assert json.loads(done["output"])["flaky"] == "succeeded on retry"
     failures = [e for e in client.history(arn) if e["type"] == "LambdaFunctionFailed"]
@@ -33,7 +35,7 @@ def test_retry_succeeds_on_the_second_attempt(toy_cloud):
 def test_handler_error_is_caught_by_its_class_name(toy_cloud):
     client = toy_cloud.client
     arn = client.start_execution({"run": f"catch-{uuid.uuid4().hex}", "bad": True})
-    done = client.wait_execution(arn, timeout_s=60)
+    done = client.wait_execution(arn, timeout_s=limit_s("toy_run"))
     assert done["status"] == "FAILED"
     assert done["error"] == "DataQualityError"  # the Fail state after Quarantine
     entered = [e["stateEnteredEventDetails"]["name"] for e in client.history(arn) if "stateEnteredEventDetails" in e]

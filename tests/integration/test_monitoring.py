@@ -17,6 +17,8 @@ from rps_local.alarms import evaluate_alarms
 from rps_local.drift_scenario import run_drift_scenario
 from rps_local.process import CloudProcess
 
+from tests.integration.budgets import SMALL_MODEL, limit_s
+
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("cloud")]
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -29,10 +31,11 @@ def winter_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudProc
         tmp_path_factory.mktemp("winter-cloud"),
         "--parameter-overrides",
         "ReplayStart=2013-03-01T00:00",
+        *SMALL_MODEL,
         "--no-schedules",
     )
     # start() then stop(): ``with cloud.start()`` would start a second process (__enter__ starts too).
-    cloud.start(timeout_s=180)
+    cloud.start(timeout_s=limit_s("cloud_start"))
     try:
         yield cloud
     finally:
@@ -42,11 +45,11 @@ def winter_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudProc
 def test_another_season_triggers_drift_and_one_retraining(winter_cloud):
     client = winter_cloud.client
     # GIVEN a champion trained on January-February (the first run backfills up to ReplayStart)
-    backfill = client.wait_execution(client.start_execution({}, name="it-backfill"), timeout_s=900)
+    backfill = client.wait_execution(client.start_execution({}, name="it-backfill"), limit_s("backfill"))
     assert backfill["status"] == "SUCCEEDED", backfill
     # WHEN observations up to the end of June arrive and the monitor runs
     lines: list[str] = []
-    scenario = run_drift_scenario(client, "2013-06-29T00:00", echo=lines.append)
+    scenario = run_drift_scenario(client, "2013-06-29T00:00", echo=lines.append, timeout_s=limit_s("daily_run"))
     # THEN the baseline window (February) is stable, and the summer window drifts
     assert scenario.baseline["retrain"] is False, lines
     assert set(scenario.replayed) == {"JFK", "LGA", "EWR"}

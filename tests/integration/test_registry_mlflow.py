@@ -9,11 +9,14 @@ import json
 import pytest
 from rps_local.cloud import git_commit
 
+from tests.integration.budgets import limit_s
+
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("cloud")]
 
 
 def _run(rps_cloud) -> dict:
-    done = rps_cloud.rps("run", timeout_s=900)
+    limit = limit_s("backfill")  # the session's first run backfills
+    done = rps_cloud.rps("run", "--timeout", str(limit), timeout_s=limit + 60)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return json.loads(done.stdout[done.stdout.index("{") :])
 

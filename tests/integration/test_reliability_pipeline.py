@@ -22,6 +22,7 @@ import pytest
 from rps_local.process import CloudProcess
 
 from bench.bench_load import CLOUD_ARGS, ensure_champion, request_bodies, run_load
+from tests.integration.budgets import SMALL_MODEL, limit_s
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("cloud")]
 
@@ -32,8 +33,8 @@ POINTER_KEY = "champion/pointer.json"
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudProcess]:
-    process = CloudProcess(PROJECT, tmp_path_factory.mktemp("reliability-cloud"), *CLOUD_ARGS)
-    process.start(timeout_s=180)
+    process = CloudProcess(PROJECT, tmp_path_factory.mktemp("reliability-cloud"), *CLOUD_ARGS, *SMALL_MODEL)
+    process.start(timeout_s=limit_s("cloud_start"))
     try:
         yield process
     finally:
@@ -42,7 +43,7 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudProcess]:
 
 @pytest.fixture(scope="module")
 def champion(cloud: CloudProcess) -> dict[str, Any]:
-    return ensure_champion(cloud)
+    return ensure_champion(cloud, timeout_s=limit_s("backfill"))
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +112,7 @@ def test_two_concurrent_runs_of_the_same_window_do_the_work_once(cloud: CloudPro
     # WHEN two executions of that window start at once
     stamp = int(time.time())
     arns = [client.start_execution({"now": window_end}, name=f"it-same-window-{stamp}-{i}") for i in range(2)]
-    done = [client.wait_execution(arn, timeout_s=600) for arn in arns]
+    done = [client.wait_execution(arn, timeout_s=limit_s("daily_run")) for arn in arns]
     # THEN both succeed
     assert [d["status"] for d in done] == ["SUCCEEDED", "SUCCEEDED"], [d.get("cause") for d in done]
     histories = [client.history(arn) for arn in arns]

@@ -24,6 +24,8 @@ import pytest
 from rps_local.fake_open_meteo import FakeOpenMeteo
 from rps_local.process import CloudProcess
 
+from tests.integration.budgets import limit_s
+
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("cloud")]
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -57,7 +59,7 @@ def meteo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MeteoCloud]:
         f"OpenMeteoUrl={fake.url}",
         f"Locations={LOCATION}",
     )
-    cloud.start(timeout_s=180)
+    cloud.start(timeout_s=limit_s("cloud_start"))
     state = MeteoCloud(cloud, fake, port)
     try:
         yield state
@@ -115,7 +117,7 @@ def test_a_storm_of_429s_is_retried_then_fails_cleanly_with_a_named_error(meteo:
     try:
         # WHEN the pipeline runs
         arn = client.start_execution({"now": "2013-12-20T00:00"}, name=f"it-429-{int(time.time())}")
-        done = client.wait_execution(arn, timeout_s=180)
+        done = client.wait_execution(arn, timeout_s=limit_s("source_run"))
     finally:
         meteo.fake.faults.clear()
     # THEN the execution fails with the source's named error, after the client's and the ASL's retries
@@ -177,7 +179,7 @@ def test_a_worker_killed_mid_invoke_is_a_runtime_exit_error_and_the_asl_retries_
     # WHEN its worker process dies in the middle of the invoke
     for pid in pids:  # the busy one (and idle ones of the same function, which the pool then replaces)
         os.kill(pid, signal.SIGKILL)
-    done = client.wait_execution(arn, timeout_s=120)
+    done = client.wait_execution(arn, timeout_s=limit_s("source_run"))
     # THEN the invoke failed as Lambda reports a crashed runtime, and the Retry ran Ingest again, which
     # succeeded: the execution went on to the gate (which rejects this window: no data in 2012)
     events = _task_events(client.history(arn), "Ingest")

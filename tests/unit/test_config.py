@@ -25,6 +25,13 @@ def test_values_are_read_from_the_environment():
     assert s.replay_start == datetime(2013, 6, 1, tzinfo=UTC)
 
 
+def test_model_size_overrides_only_what_is_set():
+    assert load_settings({}).model_params == {}
+    assert load_settings({"ENSEMBLE_SIZE": "", "BOOSTING_ROUNDS": ""}).model_params == {}  # the template's default
+    small = load_settings({"ENSEMBLE_SIZE": "1", "BOOSTING_ROUNDS": "50"})
+    assert small.model_params == {"ensemble_size": 1, "max_iter": 50}
+
+
 def test_locations_as_json():
     assert parse_locations('{"X": [10, 20]}')[0].latitude == 10.0
 
@@ -42,6 +49,9 @@ def test_locations_as_json():
         ({"LOCATIONS": "A:100:0"}, "LOCATIONS"),
         ({"LOCATIONS": "A:1:2,A:3:4"}, "LOCATIONS"),
         ({"REPLAY_START": "yesterday"}, "REPLAY_START"),
+        ({"ENSEMBLE_SIZE": "0"}, "ENSEMBLE_SIZE"),
+        ({"ENSEMBLE_SIZE": "four"}, "ENSEMBLE_SIZE"),
+        ({"BOOSTING_ROUNDS": "0"}, "BOOSTING_ROUNDS"),
     ],
 )
 def test_bad_settings_name_the_variable(env, named):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from rps_local.lambda_types import FunctionSpec
-from rps_local.runtime import LambdaRuntime
+from rps_local.runtime import LambdaRuntime, machine_cpus
 from rps_local.template import code_key
 from rps_local.workers import Worker, WorkerConfig
 
@@ -23,7 +23,7 @@ def ok(event, context):
     print("handling", event)
     return {"event": event, "remaining_ms": context.get_remaining_time_in_millis(),
             "request_id": context.aws_request_id, "memory": context.memory_limit_in_mb,
-            "env": os.environ.get("FROM_TEMPLATE"), "pid": os.getpid()}
+            "env": os.environ.get("FROM_TEMPLATE"), "pid": os.getpid(), "cpus": os.environ.get("RPS_CPU_SHARE")}
 class DataQualityError(Exception):
     pass
 def fails(event, context):
@@ -174,6 +174,42 @@ def test_runtime_reuses_workers_runs_concurrent_invokes_apart_and_restarts(code)
         runtime.restart()
         third = runtime.invoke(_spec(code), {"n": 3})
         assert json.loads(third.payload)["pid"] != json.loads(second.payload)["pid"]
+    finally:
+        runtime.close()
+
+
+def test_each_invocation_gets_its_share_of_the_clouds_cpus(code):
+    runtime = LambdaRuntime("http://localhost:1", cpus=4)
+    try:
+        # GIVEN a cloud of 4 CPUs and nothing else running: one invocation may use all of them
+        assert json.loads(runtime.invoke(_spec(code), {}).payload)["cpus"] == "4"
+        # WHEN two other invocations are busy
+        slow = [
+            threading.Thread(target=runtime.invoke, args=(_spec(code, "app.slow"), {"seconds": 1.5})) for _ in range(2)
+        ]
+        for thread in slow:
+            thread.start()
+        deadline = time.monotonic() + 10
+        while runtime.stats().get("fn", {}).get("busy", 0) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        shared = json.loads(runtime.invoke(_spec(code), {}).payload)["cpus"]
+        for thread in slow:
+            thread.join()
+        # THEN the third gets 4 // 3 = 1 CPU, and once alone again the whole machine
+        assert shared == "1"
+        assert json.loads(runtime.invoke(_spec(code), {}).payload)["cpus"] == "4"
+    finally:
+        runtime.close()
+
+
+def test_the_clouds_cpus_are_this_process_s_unless_given(monkeypatch):
+    monkeypatch.delenv("RPS_CPU_SHARE", raising=False)
+    assert machine_cpus() == len(os.sched_getaffinity(0))
+    monkeypatch.setenv("RPS_CPU_SHARE", "1")
+    assert machine_cpus() == 1
+    runtime = LambdaRuntime("http://localhost:1")
+    try:
+        assert runtime.cpus == 1 and runtime.cpu_share() == 1
     finally:
         runtime.close()
 

@@ -208,3 +208,18 @@ def test_a_champion_promoted_after_training_makes_the_comparison_stale(cloud, ha
     assert registry["promoted"] is False and "changed since training" in registry["reason"]
     assert read_champion(MODELS, cloud)["model_version"] == "other-9"
     assert first["registry"]["promoted"] is True
+
+
+def test_train_uses_the_model_size_settings(cloud, handlers, monkeypatch) -> None:
+    # GIVEN a deployment that asks for a small model (template EnsembleSize / BoostingRounds)
+    monkeypatch.setenv("ENSEMBLE_SIZE", "2")
+    monkeypatch.setenv("BOOSTING_ROUNDS", "7")
+    # WHEN Train runs
+    training = handlers["train"].lambda_handler(train_event(cloud), LambdaContext())
+    # THEN the candidate records the size it was trained with, and the model has that many boosters of that size
+    pointer = json.loads(cloud.get_object(Bucket=MODELS, Key=training["candidate_key"])["Body"].read())
+    assert pointer["params"]["ensemble_size"] == 2 and pointer["params"]["max_iter"] == 7
+    from rps_core.training.artifacts import load_sklearn
+
+    model = load_sklearn(pointer["sklearn_uri"], cloud)
+    assert len(model.estimators_) == 2 and all(m.n_iter_ == 7 for m in model.estimators_)

@@ -56,6 +56,16 @@ class Settings:
     drift_share_threshold: float = 0.2  # template.yaml DriftShareThreshold: measured on the 2013 data
     realized_mae_threshold: float = 3.0
     state_machine_arn: str = ""
+    # Training: the boosters averaged and the rounds each (None: rps_core.training.model.PARAMS). Smaller
+    # models train faster (tests whose subject is not the model, a first try at many locations).
+    ensemble_size: int | None = None
+    boosting_rounds: int | None = None
+
+    @property
+    def model_params(self) -> dict[str, int]:
+        """The estimator parameters these settings override."""
+        params = {"ensemble_size": self.ensemble_size, "max_iter": self.boosting_rounds}
+        return {k: v for k, v in params.items() if v is not None}
 
     @property
     def location_names(self) -> list[str]:
@@ -102,7 +112,8 @@ def parse_time(text: str, name: str = "time") -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _number(env: Mapping[str, str], key: str, cast: type, default: float, low: float, high: float):
+def number_setting(env: Mapping[str, str], key: str, cast: type, default: float | None, low: float, high: float):
+    """``env[key]`` as ``cast`` within ``[low, high]``, ``default`` when unset or empty; else a named error."""
     raw = env.get(key)
     if raw is None or raw == "":
         return default
@@ -138,19 +149,21 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         open_meteo_url=(env.get("OPEN_METEO_URL") or d.open_meteo_url).rstrip("/"),
         locations=parse_locations(env["LOCATIONS"]) if env.get("LOCATIONS") else d.locations,
         replay_start=parse_time(env["REPLAY_START"], "REPLAY_START") if env.get("REPLAY_START") else d.replay_start,
-        replay_step_hours=_number(env, "REPLAY_STEP_HOURS", int, d.replay_step_hours, 1, 24 * 366),
+        replay_step_hours=number_setting(env, "REPLAY_STEP_HOURS", int, d.replay_step_hours, 1, 24 * 366),
         target=target,
-        horizon_hours=_number(env, "HORIZON_HOURS", int, d.horizon_hours, 1, 72),
-        null_threshold=_number(env, "NULL_THRESHOLD", float, d.null_threshold, 0.0, 1.0),
-        min_rows=_number(env, "MIN_ROWS", int, d.min_rows, 1, 10**7),
-        max_gap_hours=_number(env, "MAX_GAP_HOURS", int, d.max_gap_hours, 1, 24 * 30),
-        freshness_hours=_number(env, "FRESHNESS_HOURS", int, d.freshness_hours, 1, 24 * 365),
-        promotion_margin=_number(env, "PROMOTION_MARGIN", float, d.promotion_margin, 0.0, 1.0),
+        horizon_hours=number_setting(env, "HORIZON_HOURS", int, d.horizon_hours, 1, 72),
+        null_threshold=number_setting(env, "NULL_THRESHOLD", float, d.null_threshold, 0.0, 1.0),
+        min_rows=number_setting(env, "MIN_ROWS", int, d.min_rows, 1, 10**7),
+        max_gap_hours=number_setting(env, "MAX_GAP_HOURS", int, d.max_gap_hours, 1, 24 * 30),
+        freshness_hours=number_setting(env, "FRESHNESS_HOURS", int, d.freshness_hours, 1, 24 * 365),
+        promotion_margin=number_setting(env, "PROMOTION_MARGIN", float, d.promotion_margin, 0.0, 1.0),
         mlflow_tracking_uri=env.get("MLFLOW_TRACKING_URI", ""),
-        psi_threshold=_number(env, "PSI_THRESHOLD", float, d.psi_threshold, 0.0, 100.0),
-        drift_share_threshold=_number(env, "DRIFT_SHARE_THRESHOLD", float, d.drift_share_threshold, 0.0, 1.0),
-        realized_mae_threshold=_number(env, "REALIZED_MAE_THRESHOLD", float, d.realized_mae_threshold, 0.0, 1e6),
+        psi_threshold=number_setting(env, "PSI_THRESHOLD", float, d.psi_threshold, 0.0, 100.0),
+        drift_share_threshold=number_setting(env, "DRIFT_SHARE_THRESHOLD", float, d.drift_share_threshold, 0.0, 1.0),
+        realized_mae_threshold=number_setting(env, "REALIZED_MAE_THRESHOLD", float, d.realized_mae_threshold, 0.0, 1e6),
         state_machine_arn=env.get("STATE_MACHINE_ARN", ""),
+        ensemble_size=number_setting(env, "ENSEMBLE_SIZE", int, d.ensemble_size, 1, 32),
+        boosting_rounds=number_setting(env, "BOOSTING_ROUNDS", int, d.boosting_rounds, 1, 10_000),
     )
 
 

