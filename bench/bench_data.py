@@ -39,6 +39,7 @@ def _shifted(payload: dict[str, Any], hours: int | None, years: int) -> dict[str
 
 def _measure(client: Any, label: str, hours: int | None, years: int) -> dict[str, Any]:
     from rps_core.config import load_settings
+    from rps_core.contract import LocationWindow
     from rps_core.datasets import run_transform
     from rps_core.quality import run_gate
     from rps_core.sources import FileSource, ingest_window, load_embedded
@@ -50,11 +51,11 @@ def _measure(client: Any, label: str, hours: int | None, years: int) -> dict[str
     timings = {"ingest_s": 0.0, "gate_s": 0.0, "transform_s": 0.0}
     rows = 0
     for location in settings.location_names:
-        event = {"location": location, "run_id": label, "now": end, "window_start": None, "window_end": end}
+        request = LocationWindow(location, label, end, None, end)
         started = time.perf_counter()
-        event = ingest_window(event, settings, source, client)
+        event = ingest_window(request, settings, source, client)
         ingested = time.perf_counter()
-        event, report = run_gate(event, settings, client)
+        _, report = run_gate(event, settings, client)
         gated = time.perf_counter()
         if not report.passed:
             raise RuntimeError(f"bench data rejected: {report.summary()}")
@@ -63,8 +64,8 @@ def _measure(client: Any, label: str, hours: int | None, years: int) -> dict[str
         timings["ingest_s"] += ingested - started
         timings["gate_s"] += gated - ingested
         timings["transform_s"] += done - gated
-        rows += event["rows"]
-        if out["rows"] < event["rows"]:
+        rows += event.rows
+        if out.rows < event.rows:
             raise RuntimeError("transform lost rows")
     total = sum(timings.values())
     return {

@@ -7,6 +7,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from rps_core.config import load_settings
+from rps_core.contract import LocationWindow
 from rps_core.sources import ingest_window
 
 logger = Logger(service="ingest")
@@ -17,13 +18,12 @@ metrics = Metrics(service="ingest")
 @metrics.log_metrics
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     started = time.perf_counter()
-    result = ingest_window(event, load_settings())
-    metrics.add_dimension(name="location", value=result["location"])
-    metrics.add_metric(name="RowsIngested", unit=MetricUnit.Count, value=result["rows"])
-    metrics.add_metric(name="RawObjectsCreated", unit=MetricUnit.Count, value=int(result["created"]))
+    result = ingest_window(LocationWindow.from_event(event, "ingest"), load_settings())
+    metrics.add_dimension(name="location", value=result.location)
+    metrics.add_metric(name="RowsIngested", unit=MetricUnit.Count, value=result.rows)
+    metrics.add_metric(name="RawObjectsCreated", unit=MetricUnit.Count, value=int(result.created))
     metrics.add_metric(name="IngestLatency", unit=MetricUnit.Milliseconds, value=1000 * (time.perf_counter() - started))
     logger.info(
-        "window ingested",
-        extra={"raw_key": result["raw_key"], "rows": result["rows"], "raw_created": result["created"]},
+        "window ingested", extra={"raw_key": result.raw_key, "rows": result.rows, "raw_created": result.created}
     )
-    return result
+    return result.to_dict()

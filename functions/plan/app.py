@@ -15,7 +15,7 @@ metrics = Metrics(service="plan")
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
-    plan = plan_run(event, load_settings())
+    plan = plan_run(event, load_settings()).to_dict()  # parses the scheduled event's shapes itself
     metrics.add_metric(name="PlannedRuns", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="BackfillRuns", unit=MetricUnit.Count, value=int(plan["backfill"]))
     logger.info("window planned", extra=plan)

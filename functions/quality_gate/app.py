@@ -5,6 +5,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from rps_core.config import load_settings
+from rps_core.contract import IngestResult
 from rps_core.errors import DataQualityError
 from rps_core.quality import METRIC_UNITS, QualityReport, run_gate
 
@@ -21,10 +22,10 @@ def _emit(report: QualityReport) -> None:
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
-    output, report = run_gate(event, load_settings())
+    output, report = run_gate(IngestResult.from_event(event, "quality_gate"), load_settings())
     _emit(report)
     if not report.passed:
         logger.warning("window rejected", extra={"failed_checks": report.failed_checks, "summary": report.summary()})
-        raise DataQualityError(output["cause"])
-    logger.info("window passed", extra={"quality_key": output["quality_key"]})
-    return output
+        raise DataQualityError(str(output.cause))
+    logger.info("window passed", extra={"quality_key": output.quality_key})
+    return output.to_dict()

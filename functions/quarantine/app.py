@@ -6,6 +6,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from rps_core.config import load_settings
+from rps_core.contract import QuarantineRequest
 from rps_core.quality import quarantine_window
 
 logger = Logger(service="quarantine")
@@ -15,8 +16,9 @@ metrics = Metrics(service="quarantine")
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
-    result = quarantine_window(event, load_settings())
-    metrics.add_dimension(name="location", value=str(event.get("location")))
+    request = QuarantineRequest.from_event(event, "quarantine")
+    result = quarantine_window(request, load_settings())
+    metrics.add_dimension(name="location", value=request.location)
     metrics.add_metric(name="WindowsQuarantined", unit=MetricUnit.Count, value=1)
-    logger.warning("window quarantined", extra={**result, "cause": event.get("error", {}).get("Cause")})
-    return result
+    logger.warning("window quarantined", extra={"quarantine_key": result.quarantine_key, "cause": request.cause})
+    return result.to_dict()

@@ -6,6 +6,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from rps_core.config import load_settings
+from rps_core.contract import TrainRequest
 from rps_core.training.service import run_train
 
 logger = Logger(service="train")
@@ -15,7 +16,7 @@ metrics = Metrics(service="train")
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
-    result = run_train(event, load_settings())
+    result = run_train(TrainRequest.from_event(event), load_settings())
     challenger = result["challenger"]
     metrics.add_metric(name="ChallengerMAE", unit=MetricUnit.NoUnit, value=challenger["mae"])
     metrics.add_metric(name="PersistenceMAE", unit=MetricUnit.NoUnit, value=challenger["persistence_mae"])

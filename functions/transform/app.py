@@ -7,6 +7,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from rps_core.config import load_settings
+from rps_core.contract import IngestResult
 from rps_core.datasets import run_transform
 
 logger = Logger(service="transform")
@@ -17,11 +18,14 @@ metrics = Metrics(service="transform")
 @metrics.log_metrics
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     started = time.perf_counter()
-    result = run_transform(event, load_settings())
-    metrics.add_dimension(name="location", value=result["location"])
-    metrics.add_metric(name="DatasetRows", unit=MetricUnit.Count, value=result["rows"])
+    result = run_transform(IngestResult.from_event(event, "transform"), load_settings())
+    metrics.add_dimension(name="location", value=result.location)
+    metrics.add_metric(name="DatasetRows", unit=MetricUnit.Count, value=result.rows)
     metrics.add_metric(
         name="TransformLatency", unit=MetricUnit.Milliseconds, value=1000 * (time.perf_counter() - started)
     )
-    logger.info("dataset version written", extra={k: result[k] for k in ("dataset_prefix", "rows", "time_end")})
-    return result
+    logger.info(
+        "dataset version written",
+        extra={"dataset_prefix": result.dataset_prefix, "rows": result.rows, "time_end": result.time_end},
+    )
+    return result.to_dict()

@@ -89,3 +89,43 @@ def test_training_fits_and_predicts_with_the_process_share(monkeypatch):
     estimator.predict(model, x[:10])
     # THEN both ran with one OpenMP thread
     assert seen == [{1}, {1}]
+
+
+class _Stat:
+    """/proc/stat read twice: first ``before``, then ``after``."""
+
+    def __init__(self, before: str, after: str) -> None:
+        self.texts = [before, after]
+
+    def read_text(self) -> str:
+        return self.texts.pop(0)
+
+
+def _stat(busy: dict[int, int], idle: dict[int, int]) -> str:
+    cpus = sorted(os.sched_getaffinity(0))
+    total = f"cpu  {sum(busy.values())} 0 0 {sum(idle.values())} 0 0 0 0 0 0"
+    lines = [f"cpu{c} {busy.get(c, 0)} 0 0 {idle.get(c, 0)} 0 0 0 0 0 0" for c in cpus]
+    return "\n".join([total, *lines, "intr 0", "ctxt 0"]) + "\n"
+
+
+def test_idle_cpus_counts_what_others_left_idle_on_this_process_s_cpus():
+    from rps_core.cpus import idle_cpus
+
+    cpus = sorted(os.sched_getaffinity(0))
+    # GIVEN one of this process's CPUs kept busy by another process during the sample, the others idle
+    before = _stat({c: 0 for c in cpus}, {c: 0 for c in cpus})
+    after = _stat({cpus[0]: 100}, {c: 100 for c in cpus[1:]} | {cpus[0]: 0})
+    # THEN the idle CPUs are all but one
+    assert idle_cpus(0.0, _Stat(before, after)) == pytest.approx(len(cpus) - 1)
+    assert idle_cpus(0.0, _Stat("", "")) is None  # nothing measured: no opinion
+
+
+def test_fit_threads_follow_the_idle_cpus_within_the_budget(monkeypatch):
+    from rps_core import cpus
+
+    monkeypatch.setattr(cpus, "idle_cpus", lambda: 0.2)
+    assert cpus.fit_threads({}) == 1  # a busy machine: one thread, never zero
+    monkeypatch.setattr(cpus, "idle_cpus", lambda: 64.0)
+    assert cpus.fit_threads({}) == AFFINITY  # idle CPUs never raise the budget
+    monkeypatch.setattr(cpus, "idle_cpus", lambda: None)
+    assert cpus.fit_threads({"RPS_CPU_SHARE": "1"}) == 1

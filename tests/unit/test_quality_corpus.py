@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from rps_core import storage
 from rps_core.config import load_settings
+from rps_core.contract import IngestResult
 from rps_core.errors import DataQualityError
 from rps_core.quality import CHECKS, evaluate, gate_or_raise
 from rps_core.sources import Window
@@ -77,10 +78,12 @@ def test_the_gate_step_raises_a_data_quality_error_naming_the_check(name: str, s
         "window_start": INDEX["window_start"],
         "window_end": INDEX["window_end"],
         "raw_key": key,
+        "rows": 24,
+        "created": True,
     }
     # WHEN the QualityGate step runs THEN it raises DataQualityError naming the failing checks
     with pytest.raises(DataQualityError) as failed:
-        gate_or_raise(event, SETTINGS, client=s3)
+        gate_or_raise(IngestResult.from_event(event, "quality_gate"), SETTINGS, client=s3)
     assert all(f"{check} (" in str(failed.value) for check in case["failed"])
     # AND the report it wrote names the same checks
     report = storage.get_json(BUCKET, f"quality/location=JFK/end={INDEX['window_end']}.json", client=s3)

@@ -20,6 +20,7 @@ from botocore.config import Config
 from botocore.exceptions import ConnectionClosedError
 from rps_core import storage
 from rps_core.config import Settings, load_settings
+from rps_core.contract import DatasetRef, LocationWindow, raw_key
 from rps_core.datasets import run_transform
 from rps_core.datasets.store import load_latest, load_version, read_latest
 from rps_core.quality import gate_or_raise
@@ -66,12 +67,11 @@ def _settings(bucket: str) -> Settings:
     return load_settings({**ENV, "DATA_BUCKET": bucket})
 
 
-def _window(settings: Settings, client: Any) -> dict[str, Any]:
-    plan = plan_run({}, settings, client)
-    return {k: plan[k] for k in ("run_id", "now", "window_start", "window_end")} | {"location": LOCATION}
+def _window(settings: Settings, client: Any) -> LocationWindow:
+    return plan_run({}, settings, client).item(LOCATION)
 
 
-def _steps(item: dict[str, Any], settings: Settings, client: Any) -> dict[str, Any]:
+def _steps(item: LocationWindow, settings: Settings, client: Any) -> DatasetRef:
     """Ingest → QualityGate → Transform of one location's window, as the state machine chains them."""
     gated = gate_or_raise(ingest_window(item, settings, client=client), settings, client)
     return run_transform(gated, settings, client)
@@ -114,9 +114,9 @@ def test_s3_failing_mid_write_leaves_nothing_partial_and_a_rerun_succeeds(aws: N
     # GIVEN the same history and next window in two buckets, and the window's result without faults
     ref_settings, ref_item = _history_then_next_window("rps-reference")
     expected = _steps(ref_item, ref_settings, _client())
-    reference = {"version": expected["dataset_version"], "objects": _objects(_client(), "rps-reference")}
+    reference = {"version": expected.dataset_version, "objects": _objects(_client(), "rps-reference")}
     settings, item = _history_then_next_window("rps-faulty")
-    assert item["window_end"] == ref_item["window_end"]
+    assert item.window_end == ref_item.window_end
     parent = read_latest("rps-faulty", LOCATION, _client())[0]["version"]
     # WHEN S3 fails from the n-th PUT of the window's steps on
     faulty = _client()
@@ -131,13 +131,13 @@ def test_s3_failing_mid_write_leaves_nothing_partial_and_a_rerun_succeeds(aws: N
     _assert_nothing_partial(healthy, "rps-faulty", reference, parent)
     # AND a re-run with S3 back succeeds with the version a run without faults builds
     again = _steps(item, settings, healthy)
-    assert again["dataset_version"] == expected["dataset_version"]
-    assert read_latest("rps-faulty", LOCATION, healthy)[0]["version"] == expected["dataset_version"]
+    assert again.dataset_version == expected.dataset_version
+    assert read_latest("rps-faulty", LOCATION, healthy)[0]["version"] == expected.dataset_version
     assert storage.get_bytes("rps-faulty", item_raw_key(item), healthy) == reference["objects"][item_raw_key(item)]
 
 
-def item_raw_key(item: dict[str, Any]) -> str:
-    return f"raw/location={LOCATION}/end={item['window_end']}.json"
+def item_raw_key(item: LocationWindow) -> str:
+    return raw_key(LOCATION, item.window_end)
 
 
 def test_the_window_takes_the_puts_the_faults_enumerate(aws: None) -> None:

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rps_core import storage
 from rps_core.config import Location, load_settings
+from rps_core.contract import LocationWindow
 from rps_core.errors import ConfigurationError, InvalidEventError, PayloadError, SourceError
 from rps_core.schema import UNITS, observations_from_payload
 from rps_core.sources import (
@@ -229,13 +230,13 @@ def test_ingest_writes_once_with_metadata_and_a_rerun_does_not_fetch(s3):
     settings_ = load_settings({"DATA_BUCKET": BUCKET})
     event = load_event("ingest.json")
     source = CountingSource()
-    out = ingest_window(event, settings_, source, s3)
+    out = ingest_window(LocationWindow.from_event(event), settings_, source, s3).to_dict()
     assert out == {**event, "raw_key": "raw/location=EWR/end=2013-10-20T00:00.json", "rows": 24, "created": True}
     head = s3.head_object(Bucket=BUCKET, Key=out["raw_key"])
     assert head["Metadata"]["window-end"] == "2013-10-20T00:00" and head["Metadata"]["source"] == "replay"
     assert head["Metadata"]["collected-at"].endswith("Z")
-    again = ingest_window(event, settings_, source, s3)
-    assert again["created"] is False and again["rows"] == 24 and CountingSource.calls == 1
+    again = ingest_window(LocationWindow.from_event(event), settings_, source, s3)
+    assert again.created is False and again.rows == 24 and CountingSource.calls == 1
     assert (
         storage.get_bytes(BUCKET, out["raw_key"], client=s3)
         == source.fetch(settings_.location("EWR"), Window.from_event(event)).body

@@ -12,7 +12,7 @@ import pytest
 from rps_core.config import load_settings
 from rps_core.datasets.npz import encode_observations
 from rps_core.datasets.store import sha256_hex, version_prefix, write_version
-from rps_core.errors import DatasetError, InvalidEventError
+from rps_core.errors import DataQualityError, DatasetError, InvalidEventError
 from rps_core.registry import CHAMPION_KEY, read_champion, write_champion
 from rps_core.training import model as estimator
 from rps_core.training import train_and_evaluate
@@ -223,3 +223,29 @@ def test_train_uses_the_model_size_settings(cloud, handlers, monkeypatch) -> Non
 
     model = load_sklearn(pointer["sklearn_uri"], cloud)
     assert len(model.estimators_) == 2 and all(m.n_iter_ == 7 for m in model.estimators_)
+
+
+def test_a_quarantined_location_is_left_out_within_the_tolerated_share(cloud, handlers, monkeypatch) -> None:
+    # GIVEN a run where the gate rejected LGA, and a deployment that tolerates half of the locations
+    monkeypatch.setenv("TOLERATED_FAILURE_PERCENTAGE", "50")
+    event = train_event(cloud)
+    rejected = {"location": "LGA", "quarantined": True, "quarantine_key": "quarantine/x", "cause": "min_rows (3 < 18)"}
+    event["datasets"] = [event["datasets"][0], rejected]
+    # WHEN Train, Register and Forecast run
+    state = pipeline(handlers, event)
+    # THEN the model is trained on JFK alone, the output names the locations, and LGA gets no forecast
+    assert set(state["training"]["challenger"]["per_location"]) == {"JFK"}
+    assert state["training"]["locations"] == {"total": 2, "succeeded": 1, "quarantined": ["LGA"]}
+    assert [f["location"] for f in state["forecasts"]["forecasts"]] == ["JFK"]
+    assert state["forecasts"]["skipped"] == [
+        {"location": "LGA", "error": "DataQualityError", "message": "quarantined in this run"}
+    ]
+
+
+def test_above_the_tolerated_share_train_fails_before_writing(cloud, handlers, monkeypatch) -> None:
+    monkeypatch.setenv("TOLERATED_FAILURE_PERCENTAGE", "10")
+    event = train_event(cloud)
+    event["datasets"][1] = {"location": "LGA", "quarantined": True, "quarantine_key": "q", "cause": "schema (HTML)"}
+    with pytest.raises(DataQualityError, match=r"1 of 2 locations quarantined \(50.0%, tolerated 10%\).*schema"):
+        handlers["train"].lambda_handler(event, LambdaContext())
+    assert cloud.list_objects_v2(Bucket=MODELS, Prefix="models/").get("KeyCount", 0) == 0

@@ -11,25 +11,39 @@ smallest of
 - on Lambda, the vCPUs of the function's memory size (1,769 MB per vCPU, at most 6);
 - ``RPS_CPU_SHARE`` when set: the share of the machine that whoever runs this process gives it (the local
   cloud sets it per invocation, from its CPUs and the workers busy at the time, as Lambda gives each
-  execution environment vCPUs of its own).
+  execution environment vCPUs of its own);
+- for a long computation (a fit), the CPUs of those that other processes left idle over a short sample
+  (``idle_cpus``: /proc/stat while this process sleeps), so a laptop busy with something else gets one
+  thread per free core instead of threads that wait for each other.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 from rps_core.config import number_setting
 
-__all__ = ["SHARE_VARIABLE", "available_cpus", "cgroup_cpus", "lambda_vcpus", "thread_limits"]
+__all__ = [
+    "SHARE_VARIABLE",
+    "available_cpus",
+    "cgroup_cpus",
+    "fit_threads",
+    "idle_cpus",
+    "lambda_vcpus",
+    "thread_limits",
+]
 
 SHARE_VARIABLE = "RPS_CPU_SHARE"
 LAMBDA_MB_PER_VCPU = 1769  # AWS: "at 1,769 MB, a function has the equivalent of one vCPU"
 LAMBDA_MAX_VCPUS = 6  # at 10,240 MB
 _CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
+_PROC_STAT = Path("/proc/stat")
+IDLE_SAMPLE_S = 0.25  # long enough to see a busy process, short beside a fit (seconds to minutes)
 
 
 def lambda_vcpus(memory_mb: int) -> int:
@@ -66,6 +80,45 @@ def available_cpus(env: Mapping[str, str] | None = None, cpu_max: Path = _CGROUP
     if share is not None:
         limits.append(share)
     return max(1, min(limits))
+
+
+def _cpu_times(cpus: set[int], proc_stat: Path) -> tuple[float, float] | None:
+    """(busy, total) jiffies of ``cpus`` from /proc/stat, or None where there is no /proc/stat."""
+    busy = total = 0.0
+    try:
+        lines = proc_stat.read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        name, *values = line.split()
+        if not name.startswith("cpu") or name == "cpu" or int(name[3:]) not in cpus:
+            continue
+        numbers = [float(v) for v in values[:8]]  # user nice system idle iowait irq softirq steal
+        total += sum(numbers)
+        busy += sum(numbers) - numbers[3] - numbers[4]
+    return busy, total
+
+
+def idle_cpus(sample_s: float = IDLE_SAMPLE_S, proc_stat: Path = _PROC_STAT) -> float | None:
+    """How many of this process's CPUs others left idle over ``sample_s`` (while this process sleeps);
+    None where it cannot be measured (no /proc/stat, no affinity mask)."""
+    if not hasattr(os, "sched_getaffinity"):
+        return None
+    cpus = os.sched_getaffinity(0)
+    before = _cpu_times(cpus, proc_stat)
+    time.sleep(sample_s)
+    after = _cpu_times(cpus, proc_stat)
+    if before is None or after is None or after[1] <= before[1]:
+        return None
+    busy_share = (after[0] - before[0]) / (after[1] - before[1])
+    return len(cpus) * (1.0 - busy_share)
+
+
+def fit_threads(env: Mapping[str, str] | None = None) -> int:
+    """Threads for a long computation: ``available_cpus()``, and no more than the CPUs idle right now."""
+    budget = available_cpus(env)
+    idle = idle_cpus() if budget > 1 else None
+    return budget if idle is None else max(1, min(budget, round(idle)))
 
 
 @contextmanager

@@ -14,6 +14,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from rps_core import storage
+from rps_core.contract import dataset_prefix as version_prefix
+from rps_core.contract import dataset_root as location_prefix
 from rps_core.datasets.npz import decode_observations
 from rps_core.errors import ConflictError, DatasetError
 from rps_core.schema import Observations
@@ -22,14 +24,6 @@ OBSERVATIONS = "observations.npz"
 MANIFEST = "manifest.json"
 PROFILE = "profile.md"
 _PRECONDITION = ("PreconditionFailed", "ConditionalRequestConflict", "412")
-
-
-def location_prefix(location: str) -> str:
-    return f"datasets/location={location}/"
-
-
-def version_prefix(location: str, version: str) -> str:
-    return f"{location_prefix(location)}version={version}/"
 
 
 def latest_key(location: str) -> str:

@@ -18,6 +18,7 @@ import numpy as np
 
 from rps_core import storage
 from rps_core.config import Settings, require
+from rps_core.contract import DatasetRef, IngestResult
 from rps_core.datasets.grid import merge
 from rps_core.datasets.npz import encode_observations
 from rps_core.datasets.profile import render_profile
@@ -33,8 +34,7 @@ from rps_core.datasets.store import (
 from rps_core.errors import ConflictError, DatasetError
 from rps_core.quality import PHYSICAL_RANGES, out_of_range_mask, parse_payload, select_window
 from rps_core.schema import UNITS, Observations, format_times
-from rps_core.sources.base import Window
-from rps_core.sources.events import WINDOW_FIELDS, event_location, require_fields
+from rps_core.sources.events import configured_location
 
 ATTEMPTS = 3  # merges retried when another Transform of the same location moved latest.json meanwhile
 
@@ -112,16 +112,15 @@ def build_version(
     return npz, manifest, render_profile(merged, manifest)
 
 
-def run_transform(event: dict[str, Any], settings: Settings, client: Any = None) -> dict[str, Any]:
-    """The Transform step's output: ``{location, dataset_version, dataset_prefix, rows, time_start, time_end}``."""
-    event = require_fields(event, "transform", (*WINDOW_FIELDS, "raw_key"))
-    place = event_location(event, settings)
+def run_transform(ingested: IngestResult, settings: Settings, client: Any = None) -> DatasetRef:
+    """The Transform step: the window merged into the location's history as a new dataset version."""
+    place = configured_location(ingested.location, settings)
     location = place.name
-    window = Window.from_event(event)
+    window = ingested.window
     bucket = require(settings.data_bucket, "DATA_BUCKET")
-    body = storage.get_bytes(bucket, event["raw_key"], client)
+    body = storage.get_bytes(bucket, ingested.raw_key, client)
     if body is None:
-        raise DatasetError(f"{location}: raw object s3://{bucket}/{event['raw_key']} is missing")
+        raise DatasetError(f"{location}: raw object s3://{bucket}/{ingested.raw_key} is missing")
     # The configured coordinates, not the payload's (Open-Meteo snaps them to its grid): one place per name.
     window_obs = select_window(parse_payload(body, location), window).at(place.latitude, place.longitude)
     for attempt in range(ATTEMPTS):
@@ -130,21 +129,23 @@ def run_transform(event: dict[str, Any], settings: Settings, client: Any = None)
         if pointer:
             parent = read_manifest(bucket, location, pointer["version"], client)
             history = load_version(bucket, location, pointer["version"], client)
-        npz, manifest, profile = build_version(history, window_obs, settings, parent, event["raw_key"], event["run_id"])
+        npz, manifest, profile = build_version(
+            history, window_obs, settings, parent, ingested.raw_key, ingested.run_id
+        )
         sha = manifest["version"]
         write_version(bucket, location, npz, manifest, profile, client)
-        result = {
-            "location": location,
-            "dataset_version": sha,
-            "dataset_prefix": version_prefix(location, sha),
-            "rows": manifest["rows"],
-            "time_start": manifest["time_start"],
-            "time_end": manifest["time_end"],
-        }
+        result = DatasetRef(
+            location=location,
+            dataset_version=sha,
+            dataset_prefix=version_prefix(location, sha),
+            rows=manifest["rows"],
+            time_start=manifest["time_start"],
+            time_end=manifest["time_end"],
+        )
         if pointer and pointer.get("version") == sha:
             return result  # a re-run: the same content is already the newest version
         try:
-            pointer_body = {"version": sha, "sha256": sha, "updated_at": manifest["created_at"], **result}
+            pointer_body = {"version": sha, "sha256": sha, "updated_at": manifest["created_at"], **result.to_dict()}
             point_latest(bucket, location, pointer_body, etag, client)
         except ConflictError:
             if attempt == ATTEMPTS - 1:

@@ -18,6 +18,7 @@ import numpy as np
 
 from rps_core import storage
 from rps_core.config import Settings, require
+from rps_core.contract import CHAMPION_KEY, CLOCK_KEY
 from rps_core.drift.compare import DriftSummary, compare_features
 from rps_core.drift.realized import RealizedError, format_hour, hour, load_forecasts, realized_error
 from rps_core.drift.report import render_html
@@ -26,7 +27,6 @@ from rps_core.drift.trigger import RetrainDecision, TriggerResult, decide, execu
 from rps_core.errors import InvalidEventError, ModelError
 from rps_core.schema import Observations
 
-CHAMPION_KEY = "champion/pointer.json"
 REPORT_PREFIX = "drift/window_end={end}/"
 # 30 days. A week holds one or two weather regimes, so its multi-day changes look drifted by chance: on
 # the 2013 data, weeks inside the training period scored a drifted share of 0.37-0.47, 30-day windows
@@ -111,7 +111,7 @@ def latest_observations(bucket: str, s3: Any) -> LoadObservations:
 
 
 def _clock_now(s3: Any, bucket: str) -> str | None:
-    state = storage.get_json(bucket, "clock/state.json", client=s3)
+    state = storage.get_json(bucket, CLOCK_KEY, client=s3)
     return str(state["now"])[:16] if isinstance(state, dict) and state.get("now") else None
 
 

@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from rps_core.contract import forecast_prefix
 from rps_core.errors import PayloadError
 from rps_core.schema import Observations
 
-FORECAST_PREFIX = "forecasts/location={location}/issued="
 # The longest horizon the settings allow: a forecast issued this long before the window can still land in it.
 MAX_LEAD_HOURS = 72
 
@@ -128,7 +128,7 @@ def load_forecasts(client: Any, bucket: str, location: str, window_start: str, w
     Keys sort by issue time, so the listing starts just before the earliest issue that can still land in
     the window instead of reading the whole history.
     """
-    prefix = FORECAST_PREFIX.format(location=location)
+    prefix = forecast_prefix(location)
     earliest = format_hour(hour(window_start) - np.timedelta64(MAX_LEAD_HOURS, "h"))
     start, end = hour(window_start), hour(window_end)
     found = []

@@ -10,6 +10,7 @@ import numpy as np
 
 from rps_core import storage
 from rps_core.config import Settings, parse_time, require
+from rps_core.contract import forecast_key
 from rps_core.datasets import load_latest, load_version
 from rps_core.errors import DatasetError, ModelError
 from rps_core.features import HISTORY_HOURS, build_features, feature_columns
@@ -28,10 +29,6 @@ class Forecast:
     target_time: str
     value: float
     model_version: str
-
-
-def forecast_key(location: str, issued_at: str) -> str:
-    return f"forecasts/location={location}/issued={issued_at}.json"
 
 
 def _hour_text(hour: np.datetime64) -> str:
@@ -68,6 +65,12 @@ def _versions(event: Any) -> dict[str, str]:
     return {str(i["location"]): str(i["dataset_version"]) for i in valid}
 
 
+def _quarantined(event: Any) -> set[str]:
+    """The locations the gate rejected in this run (the Map's ``WindowRejected`` results)."""
+    items = event.get("datasets") if isinstance(event, dict) else None
+    return {str(i["location"]) for i in items or [] if isinstance(i, dict) and i.get("quarantined") is True}
+
+
 def run_forecast(event: Any, settings: Settings, client: Any = None) -> dict[str, Any]:
     data_bucket = require(settings.data_bucket, "DATA_BUCKET")
     model_bucket = require(settings.model_bucket, "MODEL_BUCKET")
@@ -76,8 +79,12 @@ def run_forecast(event: Any, settings: Settings, client: Any = None) -> dict[str
     pointer = require_champion(model_bucket, client)
     model = OnnxModel(read_model_bytes(str(pointer["model_uri"]), client))
     versions = _versions(event)
+    rejected = _quarantined(event)
     forecasts, keys, skipped = [], [], []
     for location in settings.location_names:
+        if location in rejected:  # no forecast from data older than this run's window
+            skipped.append({"location": location, "error": "DataQualityError", "message": "quarantined in this run"})
+            continue
         try:
             if location in versions:
                 obs = load_version(data_bucket, location, versions[location], client)

@@ -11,6 +11,7 @@ import numpy as np
 
 from rps_core import storage
 from rps_core.config import Settings, require
+from rps_core.contract import GateResult, IngestResult, Window, event_time, format_time, quality_key
 from rps_core.errors import DataQualityError, PayloadError
 from rps_core.quality.checks import (
     Check,
@@ -23,8 +24,7 @@ from rps_core.quality.checks import (
 from rps_core.quality.report import QualityReport
 from rps_core.quality.rules import key_columns
 from rps_core.schema import UNITS, Observations, observations_from_payload
-from rps_core.sources.base import Window, event_time, format_time
-from rps_core.sources.events import WINDOW_FIELDS, event_location, require_fields
+from rps_core.sources.events import configured_location
 
 CHECKS = ("schema", "min_rows", "time_index", "null_share", "physical_range", "freshness")
 
@@ -76,20 +76,15 @@ def evaluate(body: bytes, location: str, window: Window, now: datetime, settings
     return report
 
 
-def quality_key(location: str, window_end: str) -> str:
-    return f"quality/location={location}/end={window_end}.json"
-
-
-def run_gate(event: dict[str, Any], settings: Settings, client: Any = None) -> tuple[dict[str, Any], QualityReport]:
+def run_gate(ingested: IngestResult, settings: Settings, client: Any = None) -> tuple[GateResult, QualityReport]:
     """The QualityGate step: judge the window, write the report to S3, and return the step's output
-    (input + ``{quality_key, passed}``, and ``cause`` naming the failing checks when it failed) with the
+    (``quality_key``, ``passed``, and ``cause`` naming the failing checks when it failed) with the
     report. The handler raises DataQualityError with that cause, after emitting the report's metrics."""
-    event = require_fields(event, "quality_gate", (*WINDOW_FIELDS, "raw_key"))
-    location = event_location(event, settings)
-    window = Window.from_event(event)
-    now = event_time(event["now"], "now")
+    location = configured_location(ingested.location, settings)
+    window = ingested.window
+    now = event_time(ingested.now, "now")
     bucket = require(settings.data_bucket, "DATA_BUCKET")
-    body = storage.get_bytes(bucket, event["raw_key"], client)
+    body = storage.get_bytes(bucket, ingested.raw_key, client)
     if body is None:
         report = QualityReport(
             location.name,
@@ -101,18 +96,16 @@ def run_gate(event: dict[str, Any], settings: Settings, client: Any = None) -> t
         )
     else:
         report = evaluate(body, location.name, window, now, settings)
-    report.raw_key = event["raw_key"]
+    report.raw_key = ingested.raw_key
     key = quality_key(location.name, window.end_text)
     storage.put_json(bucket, key, report.to_dict(), client=client)
-    output = {**event, "quality_key": key, "passed": report.passed}
-    if not report.passed:
-        output["cause"] = f"{report.summary()} (report s3://{bucket}/{key})"
-    return output, report
+    cause = None if report.passed else f"{report.summary()} (report s3://{bucket}/{key})"
+    return GateResult.judged(ingested, key, report.passed, cause), report
 
 
-def gate_or_raise(event: dict[str, Any], settings: Settings, client: Any = None) -> dict[str, Any]:
+def gate_or_raise(ingested: IngestResult, settings: Settings, client: Any = None) -> GateResult:
     """``run_gate`` for callers without metrics: raises DataQualityError when the window fails."""
-    output, _ = run_gate(event, settings, client)
-    if not output["passed"]:
-        raise DataQualityError(output["cause"])
+    output, _ = run_gate(ingested, settings, client)
+    if not output.passed:
+        raise DataQualityError(str(output.cause))
     return output

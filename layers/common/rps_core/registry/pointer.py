@@ -9,9 +9,9 @@ from typing import Any
 from urllib.parse import urlparse
 
 from rps_core import storage
+from rps_core.contract import CHAMPION_KEY, model_prefix  # noqa: F401  (the registry re-exports the key layout)
 from rps_core.errors import ModelError
 
-CHAMPION_KEY = "champion/pointer.json"
 # What serving, forecasts and drift read from a champion pointer (README: the contract).
 CHAMPION_FIELDS = (
     "model_version", "model_id", "run_id", "model_uri", "sklearn_uri", "target", "horizon_hours",
@@ -20,10 +20,6 @@ CHAMPION_FIELDS = (
 CANDIDATE_FIELDS = tuple(f for f in CHAMPION_FIELDS if f not in ("model_version", "run_id", "promoted_at"))
 # The files of models/{model_id}/: Train writes them, Register tracks them in MLflow.
 ONNX_FILE, SKLEARN_FILE, POINTER_FILE, PROFILE_FILE = "model.onnx", "model.joblib", "pointer.json", "profile.md"
-
-
-def model_prefix(model_id: str) -> str:
-    return f"models/{model_id}/"
 
 
 def s3_uri(bucket: str, key: str) -> str:

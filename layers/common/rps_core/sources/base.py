@@ -2,69 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Protocol
 
-from rps_core.config import Location, parse_time
-from rps_core.errors import InvalidEventError
+from rps_core.config import Location
 
-TIME_FORMAT = "%Y-%m-%dT%H:%M"
-_EVENT_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+# The time type and format live in the contract; sources use them through here too.
+from rps_core.contract import TIME_FORMAT, Window, event_time, floor_hour, format_time
 
-
-def format_time(value: datetime) -> str:
-    """The contract's time format, ``YYYY-MM-DDTHH:MM`` in UTC."""
-    return value.astimezone(UTC).strftime(TIME_FORMAT)
-
-
-def floor_hour(value: datetime) -> datetime:
-    return value.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-
-
-def event_time(value: object, name: str) -> datetime:
-    """A time from an event field; raises InvalidEventError naming the field."""
-    # The contract's format (a longer ISO time, as in EventBridge's ``time``, is accepted too).
-    if not isinstance(value, str) or not _EVENT_TIME.match(value):
-        raise InvalidEventError(f"{name}: expected a time string YYYY-MM-DDTHH:MM, got {value!r}")
-    try:
-        return parse_time(value, name)
-    except Exception as exc:  # ConfigurationError from parse_time: the event is what is wrong here
-        raise InvalidEventError(str(exc)) from exc
-
-
-@dataclass(frozen=True)
-class Window:
-    """The hours a run collects: ``(start, end]``; ``start`` None means all history up to ``end``."""
-
-    start: datetime | None
-    end: datetime
-
-    def __post_init__(self) -> None:
-        if self.start is not None and self.start >= self.end:
-            raise InvalidEventError(
-                f"window: start {format_time(self.start)} is not before end {format_time(self.end)}"
-            )
-
-    @property
-    def start_text(self) -> str | None:
-        return None if self.start is None else format_time(self.start)
-
-    @property
-    def end_text(self) -> str:
-        return format_time(self.end)
-
-    def contains(self, time_text: str) -> bool:
-        """Whether a ``YYYY-MM-DDTHH:MM`` time lies in ``(start, end]`` (string order is time order)."""
-        return (self.start is None or time_text > self.start_text) and time_text <= self.end_text  # type: ignore[operator]
-
-    @classmethod
-    def from_event(cls, event: dict) -> Window:
-        start = event.get("window_start")
-        end = event_time(event.get("window_end"), "window_end")
-        return cls(None if start is None else event_time(start, "window_start"), end)
-
+__all__ = ["HOUR", "TIME_FORMAT", "RawPayload", "Source", "Window", "event_time", "floor_hour", "format_time"]
 
 @dataclass(frozen=True)
 class RawPayload:

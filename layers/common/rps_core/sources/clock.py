@@ -18,11 +18,11 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from rps_core.config import Settings
+from rps_core.contract import CLOCK_KEY
 from rps_core.errors import ConfigurationError, ConflictError
 from rps_core.sources.base import Window, floor_hour, format_time
 from rps_core.storage import s3_client
 
-CLOCK_KEY = "clock/state.json"
 _PRECONDITION = ("PreconditionFailed", "ConditionalRequestConflict", "412")
 
 

@@ -1,29 +1,16 @@
-"""Checks shared by the per-location steps' events (Ingest, QualityGate, Quarantine, Transform)."""
+"""What the per-location steps (Ingest, QualityGate, Quarantine, Transform) check beyond the contract's
+types (rps_core.contract): the location an event names must be a configured one."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from rps_core.config import Location, Settings
 from rps_core.errors import ConfigurationError, InvalidEventError
 
-WINDOW_FIELDS = ("location", "run_id", "now", "window_start", "window_end")
+__all__ = ["configured_location"]
 
 
-def require_fields(event: Any, step: str, fields: tuple[str, ...]) -> dict[str, Any]:
-    """``event`` as a dict holding ``fields``; raises InvalidEventError naming what is missing."""
-    if not isinstance(event, dict):
-        raise InvalidEventError(f"{step}: expected a JSON object, got {type(event).__name__}")
-    missing = [f for f in fields if f not in event]
-    if missing:
-        raise InvalidEventError(f"{step}: missing {', '.join(missing)}")
-    return event
-
-
-def event_location(event: dict[str, Any], settings: Settings) -> Location:
-    name = event.get("location")
-    if not isinstance(name, str):
-        raise InvalidEventError(f"location: expected a name, got {name!r}")
+def configured_location(name: str, settings: Settings) -> Location:
+    """The configured location called ``name``; InvalidEventError when the event names another."""
     try:
         return settings.location(name)
     except ConfigurationError as exc:

@@ -9,13 +9,12 @@ from typing import Any
 
 from rps_core import storage
 from rps_core.config import Settings, require
-from rps_core.sources.base import Source, Window
-from rps_core.sources.events import WINDOW_FIELDS, event_location, require_fields
+from rps_core.contract import IngestResult, LocationWindow, Window, raw_key
+from rps_core.sources.base import Source
+from rps_core.sources.events import configured_location
 from rps_core.sources.factory import source_from_settings
 
-
-def raw_key(location: str, window_end: str) -> str:
-    return f"raw/location={location}/end={window_end}.json"
+__all__ = ["count_rows", "ingest_window", "raw_key"]
 
 
 def count_rows(body: bytes, window: Window) -> int:
@@ -28,12 +27,11 @@ def count_rows(body: bytes, window: Window) -> int:
 
 
 def ingest_window(
-    event: dict[str, Any], settings: Settings, source: Source | None = None, client: Any = None
-) -> dict[str, Any]:
-    """Ingest's output: the input plus ``{raw_key, rows, created}``."""
-    event = require_fields(event, "ingest", WINDOW_FIELDS)
-    location = event_location(event, settings)
-    window = Window.from_event(event)
+    request: LocationWindow, settings: Settings, source: Source | None = None, client: Any = None
+) -> IngestResult:
+    """Ingest's output: the request plus ``raw_key``, ``rows`` and ``created``."""
+    location = configured_location(request.location, settings)
+    window = request.window
     bucket = require(settings.data_bucket, "DATA_BUCKET")
     key = raw_key(location.name, window.end_text)
     body = storage.get_bytes(bucket, key, client)
@@ -46,9 +44,9 @@ def ingest_window(
             "window-start": window.start_text or "none",
             "window-end": window.end_text,
             "source": payload.source,
-            "run-id": str(event["run_id"]),
+            "run-id": request.run_id,
         }
         created = storage.write_once(bucket, key, payload.body, payload.content_type, metadata, client)
         # Lost a race with a concurrent run of the same window: the stored object is the truth.
         body = payload.body if created else storage.get_bytes(bucket, key, client) or b""
-    return {**event, "raw_key": key, "rows": count_rows(body, window), "created": created}
+    return IngestResult.of(request, key, count_rows(body, window), created)

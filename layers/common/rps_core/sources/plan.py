@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from rps_core.config import Settings, require
+from rps_core.contract import RunPlan
 from rps_core.errors import InvalidEventError
 from rps_core.sources.base import event_time
 from rps_core.sources.clock import advance_clock
@@ -43,17 +44,17 @@ def parse_plan_event(event: Any, settings: Settings) -> tuple[datetime | None, s
     return requested, run_id
 
 
-def plan_run(event: Any, settings: Settings, client: Any = None) -> dict[str, Any]:
-    """The Plan step's output (see the contract)."""
+def plan_run(event: Any, settings: Settings, client: Any = None) -> RunPlan:
+    """The Plan step: the run's window (the clock moved once) and the locations."""
     requested, run_id = parse_plan_event(event, settings)
     bucket = require(settings.data_bucket, "DATA_BUCKET")
     window = advance_clock(bucket, settings, requested, run_id, client)
-    return {
-        "run_id": run_id,
-        "now": window.end_text,
-        "window_start": window.start_text,
-        "window_end": window.end_text,
-        "locations": settings.location_names,
-        "source": settings.source,
-        "backfill": window.start is None,
-    }
+    return RunPlan(
+        run_id=run_id,
+        now=window.end_text,
+        window_start=window.start_text,
+        window_end=window.end_text,
+        locations=tuple(settings.location_names),
+        source=settings.source,
+        backfill=window.start is None,
+    )

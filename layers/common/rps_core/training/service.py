@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rps_core.config import Settings, require
+from rps_core.contract import TrainRequest
 from rps_core.datasets import PROFILE, load_version, version_prefix
-from rps_core.errors import InvalidEventError
+from rps_core.quality.tolerance import check_tolerated
 from rps_core.registry.pointer import read_champion
 from rps_core.training.artifacts import (
     candidate_document,
@@ -19,19 +20,6 @@ from rps_core.training.artifacts import (
     write_candidate,
 )
 from rps_core.training.train import train_and_evaluate
-
-
-def parse_datasets(event: Any) -> dict[str, str]:
-    """``{location: dataset_version}`` from the state's ``datasets`` (the per-location Transform outputs)."""
-    items = event.get("datasets") if isinstance(event, dict) else None
-    if not isinstance(items, list) or not items:
-        raise InvalidEventError("train: the event needs 'datasets', a non-empty list of Transform outputs")
-    datasets: dict[str, str] = {}
-    for i, item in enumerate(items):
-        if not isinstance(item, dict) or not item.get("location") or not item.get("dataset_version"):
-            raise InvalidEventError(f"train: datasets[{i}] needs 'location' and 'dataset_version'")
-        datasets[str(item["location"])] = str(item["dataset_version"])
-    return datasets
 
 
 def small_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
@@ -55,10 +43,13 @@ def load_profile(bucket: str, datasets: dict[str, str], client: Any) -> str:
     return "\n\n".join(parts)
 
 
-def run_train(event: Any, settings: Settings, client: Any = None, now: datetime | None = None) -> dict[str, Any]:
+def run_train(
+    request: TrainRequest, settings: Settings, client: Any = None, now: datetime | None = None
+) -> dict[str, Any]:
     data_bucket = require(settings.data_bucket, "DATA_BUCKET")
     model_bucket = require(settings.model_bucket, "MODEL_BUCKET")
-    datasets = parse_datasets(event)
+    check_tolerated(request, settings.tolerated_failure_percentage)  # before any work
+    datasets = request.versions
     # DatasetError (missing or corrupt version) stops here, before anything is written.
     observations = [load_version(data_bucket, loc, version, client) for loc, version in sorted(datasets.items())]
     champion_doc = read_champion(model_bucket, client)
@@ -90,4 +81,5 @@ def run_train(event: Any, settings: Settings, client: Any = None, now: datetime 
         "champion_note": result.champion_note,
         "split": result.split,
         "training_seconds": result.seconds,
+        "locations": request.locations(),
     }

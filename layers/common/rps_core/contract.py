@@ -1,0 +1,392 @@
+"""The interfaces between the steps, as code: the time format, every S3 key, and one frozen dataclass per
+step input and output.
+
+A handler parses its event once at the edge (``Type.from_event``: ``InvalidEventError`` naming the step
+and the field), runs the library on the typed value, and serialises the result once (``to_dict``). Fields
+an event carries beyond a type's own are ignored (the state machine passes its state along), so a step
+reads only what it declares. README "Interfaces between the steps" is this module in prose.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime
+from typing import Any, Self
+
+from rps_core.config import parse_time
+from rps_core.errors import InvalidEventError
+
+__all__ = [
+    "CHAMPION_KEY",
+    "CLOCK_KEY",
+    "TIME_FORMAT",
+    "DatasetRef",
+    "GateResult",
+    "IngestResult",
+    "LocationWindow",
+    "QuarantineRequest",
+    "QuarantineResult",
+    "Quarantined",
+    "RunPlan",
+    "TrainRequest",
+    "Window",
+    "dataset_prefix",
+    "dataset_root",
+    "event_time",
+    "floor_hour",
+    "forecast_key",
+    "forecast_prefix",
+    "format_time",
+    "model_prefix",
+    "quality_key",
+    "quarantine_key",
+    "raw_key",
+]
+
+# ---------------------------------------------------------------- time: UTC hours as YYYY-MM-DDTHH:MM
+
+TIME_FORMAT = "%Y-%m-%dT%H:%M"  # the API's format, in events and S3 keys alike; string order is time order
+_EVENT_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
+def format_time(value: datetime) -> str:
+    """The contract's time format, ``YYYY-MM-DDTHH:MM`` in UTC."""
+    return value.astimezone(UTC).strftime(TIME_FORMAT)
+
+
+def floor_hour(value: datetime) -> datetime:
+    return value.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def event_time(value: object, name: str) -> datetime:
+    """A time from an event field; raises InvalidEventError naming the field."""
+    # The contract's format (a longer ISO time, as in EventBridge's ``time``, is accepted too).
+    if not isinstance(value, str) or not _EVENT_TIME.match(value):
+        raise InvalidEventError(f"{name}: expected a time string YYYY-MM-DDTHH:MM, got {value!r}")
+    try:
+        return parse_time(value, name)
+    except Exception as exc:  # ConfigurationError from parse_time: the event is what is wrong here
+        raise InvalidEventError(str(exc)) from exc
+
+
+@dataclass(frozen=True)
+class Window:
+    """The hours a run collects: ``(start, end]``; ``start`` None means all history up to ``end``."""
+
+    start: datetime | None
+    end: datetime
+
+    def __post_init__(self) -> None:
+        if self.start is not None and self.start >= self.end:
+            raise InvalidEventError(
+                f"window: start {format_time(self.start)} is not before end {format_time(self.end)}"
+            )
+
+    @property
+    def start_text(self) -> str | None:
+        return None if self.start is None else format_time(self.start)
+
+    @property
+    def end_text(self) -> str:
+        return format_time(self.end)
+
+    def contains(self, time_text: str) -> bool:
+        """Whether a ``YYYY-MM-DDTHH:MM`` time lies in ``(start, end]`` (string order is time order)."""
+        return (self.start_text is None or time_text > self.start_text) and time_text <= self.end_text
+
+    @classmethod
+    def from_event(cls, event: dict[str, Any]) -> Window:
+        start = event.get("window_start")
+        end = event_time(event.get("window_end"), "window_end")
+        return cls(None if start is None else event_time(start, "window_start"), end)
+
+
+# ---------------------------------------------------------------- S3 keys
+
+# DATA_BUCKET
+CLOCK_KEY = "clock/state.json"
+
+
+def raw_key(location: str, window_end: str) -> str:
+    return f"raw/location={location}/end={window_end}.json"
+
+
+def quality_key(location: str, window_end: str) -> str:
+    return f"quality/location={location}/end={window_end}.json"
+
+
+def quarantine_key(location: str, window_end: str) -> str:
+    return f"quarantine/location={location}/end={window_end}.json"
+
+
+def dataset_root(location: str) -> str:
+    """Where a location's dataset versions and its ``latest.json`` live."""
+    return f"datasets/location={location}/"
+
+
+def dataset_prefix(location: str, version: str) -> str:
+    return f"{dataset_root(location)}version={version}/"
+
+
+def forecast_prefix(location: str) -> str:
+    """The prefix of a location's batch forecasts; keys under it sort by issue time."""
+    return f"forecasts/location={location}/issued="
+
+
+def forecast_key(location: str, issued_at: str) -> str:
+    return f"{forecast_prefix(location)}{issued_at}.json"
+
+
+# MODEL_BUCKET
+CHAMPION_KEY = "champion/pointer.json"
+
+
+def model_prefix(model_id: str) -> str:
+    return f"models/{model_id}/"
+
+
+# ---------------------------------------------------------------- parsing helpers
+
+
+def _object(event: Any, step: str) -> dict[str, Any]:
+    if not isinstance(event, dict):
+        raise InvalidEventError(f"{step}: expected a JSON object, got {type(event).__name__}")
+    return event
+
+
+def _require(event: dict[str, Any], step: str, names: tuple[str, ...]) -> None:
+    missing = [name for name in names if name not in event]
+    if missing:
+        raise InvalidEventError(f"{step}: missing {', '.join(missing)}")
+
+
+def _text(event: dict[str, Any], step: str, name: str) -> str:
+    value = event.get(name)
+    if not isinstance(value, str) or not value:
+        raise InvalidEventError(f"{step}: {name}: expected a non-empty string, got {value!r}")
+    return value
+
+
+def _count(event: dict[str, Any], step: str, name: str) -> int:
+    value = event.get(name)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidEventError(f"{step}: {name}: expected a count, got {value!r}")
+    return value
+
+
+def _flag(event: dict[str, Any], step: str, name: str) -> bool:
+    value = event.get(name)
+    if not isinstance(value, bool):
+        raise InvalidEventError(f"{step}: {name}: expected true or false, got {value!r}")
+    return value
+
+
+class _Serialised:
+    """``to_dict``: the fields as JSON-ready values (tuples as lists), in declaration order."""
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)  # type: ignore[call-overload]
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- Plan → the per-location Map
+
+
+@dataclass(frozen=True)
+class RunPlan(_Serialised):
+    """Plan's output: one run's window and the locations the Map fans out to."""
+
+    run_id: str
+    now: str
+    window_start: str | None
+    window_end: str
+    locations: tuple[str, ...]
+    source: str
+    backfill: bool
+
+    def item(self, location: str) -> LocationWindow:
+        """The Map's item for ``location`` (what the ASL's ItemSelector builds)."""
+        return LocationWindow(location, self.run_id, self.now, self.window_start, self.window_end)
+
+
+@dataclass(frozen=True)
+class LocationWindow(_Serialised):
+    """One location's window in one run: Ingest's input (the Map's item)."""
+
+    location: str
+    run_id: str
+    now: str
+    window_start: str | None
+    window_end: str
+
+    @property
+    def window(self) -> Window:
+        return Window.from_event({"window_start": self.window_start, "window_end": self.window_end})
+
+    @classmethod
+    def _parse(cls, event: Any, step: str) -> dict[str, Any]:
+        event = _object(event, step)
+        _require(event, step, ("location", "run_id", "now", "window_start", "window_end"))
+        window = Window.from_event(event)  # both ends checked, and their order
+        return {
+            "location": _text(event, step, "location"),
+            "run_id": _text(event, step, "run_id"),
+            "now": format_time(event_time(event["now"], "now")),
+            "window_start": window.start_text,
+            "window_end": window.end_text,
+        }
+
+    @classmethod
+    def from_event(cls, event: Any, step: str = "ingest") -> Self:
+        return cls(**cls._parse(event, step))
+
+
+@dataclass(frozen=True)
+class IngestResult(LocationWindow):
+    """Ingest's output, QualityGate's and Transform's input: the window and its raw object."""
+
+    raw_key: str
+    rows: int
+    created: bool
+
+    @classmethod
+    def _parse(cls, event: Any, step: str) -> dict[str, Any]:
+        base = LocationWindow._parse(event, step)
+        _require(event, step, ("raw_key", "rows", "created"))
+        return {
+            **base,
+            "raw_key": _text(event, step, "raw_key"),
+            "rows": _count(event, step, "rows"),
+            "created": _flag(event, step, "created"),
+        }
+
+    @classmethod
+    def of(cls, request: LocationWindow, raw_key: str, rows: int, created: bool) -> IngestResult:
+        return cls(**_fields_of(request, LocationWindow), raw_key=raw_key, rows=rows, created=created)
+
+
+@dataclass(frozen=True)
+class GateResult(IngestResult):
+    """QualityGate's output (Transform's input): the report's key; ``cause`` names the failed checks."""
+
+    quality_key: str
+    passed: bool
+    cause: str | None = None
+
+    @classmethod
+    def judged(cls, ingested: IngestResult, quality_key: str, passed: bool, cause: str | None) -> GateResult:
+        return cls(**_fields_of(ingested, IngestResult), quality_key=quality_key, passed=passed, cause=cause)
+
+
+@dataclass(frozen=True)
+class QuarantineRequest(IngestResult):
+    """Quarantine's input: the gate's input and the Catch's ``error: {Error, Cause}``."""
+
+    error: str
+    cause: str
+
+    @classmethod
+    def _parse(cls, event: Any, step: str) -> dict[str, Any]:
+        base = IngestResult._parse(event, step)
+        error = event.get("error")
+        if not isinstance(error, dict):
+            raise InvalidEventError(f"{step}: 'error' must be the Catch result {{Error, Cause}}, got {error!r}")
+        return {**base, "error": str(error.get("Error", "")), "cause": str(error.get("Cause", ""))}
+
+
+@dataclass(frozen=True)
+class QuarantineResult(_Serialised):
+    quarantine_key: str
+
+
+# ---------------------------------------------------------------- Transform → Train
+
+
+@dataclass(frozen=True)
+class DatasetRef(_Serialised):
+    """Transform's output: the dataset version a location's history is in (one item of Train's ``datasets``)."""
+
+    location: str
+    dataset_version: str
+    dataset_prefix: str
+    rows: int
+    time_start: str
+    time_end: str
+
+    @classmethod
+    def from_event(cls, event: Any, step: str = "train") -> DatasetRef:
+        event = _object(event, step)
+        return cls(
+            location=_text(event, step, "location"),
+            dataset_version=_text(event, step, "dataset_version"),
+            dataset_prefix=str(event.get("dataset_prefix") or ""),
+            rows=int(event.get("rows") or 0),
+            time_start=str(event.get("time_start") or ""),
+            time_end=str(event.get("time_end") or ""),
+        )
+
+
+@dataclass(frozen=True)
+class Quarantined(_Serialised):
+    """A location whose window the gate rejected in this run (the Map's ``WindowRejected`` result)."""
+
+    location: str
+    quarantine_key: str
+    cause: str
+
+    @classmethod
+    def from_event(cls, event: Any, step: str = "train") -> Quarantined:
+        event = _object(event, step)
+        return cls(
+            _text(event, step, "location"), str(event.get("quarantine_key") or ""), str(event.get("cause") or "")
+        )
+
+
+@dataclass(frozen=True)
+class TrainRequest(_Serialised):
+    """Train's input: the state after the Map, whose ``datasets`` are its results: a Transform output per
+    location that passed the gate, a ``{location, quarantined: true, ...}`` per location it rejected."""
+
+    datasets: tuple[DatasetRef, ...]
+    quarantined: tuple[Quarantined, ...] = ()
+
+    @classmethod
+    def from_event(cls, event: Any) -> TrainRequest:
+        items = _object(event, "train").get("datasets")
+        if not isinstance(items, list) or not items:
+            raise InvalidEventError("train: the event needs 'datasets', a non-empty list of the Map's results")
+        datasets, quarantined = [], []
+        for i, item in enumerate(items):
+            try:
+                if isinstance(item, dict) and item.get("quarantined") is True:
+                    quarantined.append(Quarantined.from_event(item))
+                else:
+                    datasets.append(DatasetRef.from_event(item))
+            except InvalidEventError as exc:
+                raise InvalidEventError(f"train: datasets[{i}] needs 'location' and 'dataset_version' ({exc})") from exc
+        names = [d.location for d in datasets] + [q.location for q in quarantined]
+        if len(set(names)) != len(names):
+            raise InvalidEventError(f"train: a location appears twice in datasets: {sorted(names)}")
+        return cls(tuple(datasets), tuple(quarantined))
+
+    @property
+    def versions(self) -> dict[str, str]:
+        """``{location: dataset_version}`` of the locations that passed the gate."""
+        return {d.location: d.dataset_version for d in self.datasets}
+
+    def locations(self) -> dict[str, Any]:
+        """The run's locations for the execution's output: ``{total, succeeded, quarantined: [names]}``."""
+        return {
+            "total": len(self.datasets) + len(self.quarantined),
+            "succeeded": len(self.datasets),
+            "quarantined": sorted(q.location for q in self.quarantined),
+        }
+
+
+def _fields_of(value: Any, kind: type[_Serialised]) -> dict[str, Any]:
+    return {name: getattr(value, name) for name in kind.field_names()}
