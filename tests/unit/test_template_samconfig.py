@@ -123,3 +123,30 @@ def test_environments_are_separate_stacks(config: dict[str, Any]) -> None:
     assert prod["confirm_changeset"] is False, "CI deploys prod without a terminal"
     assert "CAPABILITY_IAM" in prod["capabilities"]
     assert config["default"]["build"]["parameters"]["use_container"] is False
+
+
+# What an environment may set differently from the template's defaults, and why. Anything else must agree
+# with template.yaml (one truth: a threshold tuned in the template is not silently overridden per stage).
+ENVIRONMENT_CHOICES = {
+    "dev": {"MlflowTrackingUriParameter"},  # each stage names its own SSM parameter
+    "prod": {"Source", "PromotionMargin", "MlflowTrackingUriParameter"},  # live data; promote clear wins only
+}
+
+
+def test_overrides_agree_with_the_template_defaults(
+    env: tuple[str, dict[str, Any], dict[str, str]], parameters: dict[str, Any]
+) -> None:
+    name, _, parsed = env
+    differing = {
+        key: (value, str(parameters[key].get("Default")))
+        for key, value in parsed.items()
+        if key not in ENVIRONMENT_CHOICES[name] and _normal(value) != _normal(str(parameters[key].get("Default")))
+    }
+    assert not differing, f"{name} overrides template defaults without saying why: {differing}"
+
+
+def _normal(value: str) -> str:
+    try:
+        return repr(float(value))  # 0.2 and "0.20" are the same threshold
+    except ValueError:
+        return value.strip()
