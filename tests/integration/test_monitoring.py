@@ -34,12 +34,8 @@ def winter_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudProc
         *SMALL_MODEL,
         "--no-schedules",
     )
-    # start() then stop(): ``with cloud.start()`` would start a second process (__enter__ starts too).
-    cloud.start(timeout_s=limit_s("cloud_start"))
-    try:
+    with cloud.start(timeout_s=limit_s("cloud_start")):  # __enter__ does not start a second process
         yield cloud
-    finally:
-        cloud.stop()
 
 
 def test_another_season_triggers_drift_and_one_retraining(winter_cloud):

@@ -9,6 +9,7 @@ import boto3
 import pytest
 from rps_core import storage
 from rps_core.config import load_settings
+from rps_core.contract import latest_key
 from rps_core.datasets import load_version
 from rps_core.errors import DataQualityError, InvalidEventError
 from rps_core.schema import observations_from_payload, payload_from_observations
@@ -92,8 +93,10 @@ def test_rerun_of_a_window_writes_nothing_new(s3, handlers):
 
 
 def test_rejected_window_is_quarantined_and_nothing_downstream_is_written(s3, handlers):
-    # GIVEN a raw object whose target is null (as a source with a broken sensor would answer)
+    # GIVEN a raw day whose target is null (as a source with a broken sensor would answer), at a location
+    # with a dataset already (a new one's first window would be its whole history)
     event = load_event("quality_gate.json")
+    s3.put_object(Bucket=BUCKET, Key=latest_key("EWR"), Body=b'{"version": "v1"}')
     good = handlers["ingest"].lambda_handler(load_event("ingest.json"), LambdaContext())
     payload = json.loads(storage.get_bytes(BUCKET, good["raw_key"], client=s3))
     obs = observations_from_payload(payload, "EWR")
@@ -112,7 +115,7 @@ def test_rejected_window_is_quarantined_and_nothing_downstream_is_written(s3, ha
     kept = s3.get_object(Bucket=BUCKET, Key=result["quarantine_key"])
     assert kept["Body"].read() == storage.get_bytes(BUCKET, event["raw_key"], client=s3)
     assert "null_share" in kept["Metadata"]["cause"]
-    assert keys(s3, "datasets/") == []
+    assert keys(s3, "datasets/") == [latest_key("EWR")]  # the one planted above, untouched
 
 
 def test_sample_quarantine_event_is_accepted(s3, handlers):

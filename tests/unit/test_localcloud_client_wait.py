@@ -9,30 +9,34 @@ from rps_local.client import CloudClient
 from rps_local.errors import LocalCloudError
 
 
-def _event(kind: str, name: str, ago_s: float) -> dict:
+def _event(kind: str, name: str, ago_s: float, now: datetime) -> dict:
     key = "stateEnteredEventDetails" if kind.endswith("Entered") else "stateExitedEventDetails"
-    return {"type": kind, "timestamp": datetime.now(UTC) - timedelta(seconds=ago_s), key: {"name": name}}
+    return {"type": kind, "timestamp": now - timedelta(seconds=ago_s), key: {"name": name}}
 
 
-HISTORY = [
-    {"type": "ExecutionStarted", "timestamp": datetime.now(UTC) - timedelta(seconds=100)},
-    _event("TaskStateEntered", "Plan", 100),
-    _event("TaskStateExited", "Plan", 99),
-    _event("MapStateEntered", "PerLocation", 99),
-    _event("TaskStateEntered", "Ingest", 98),
-    _event("TaskStateEntered", "Ingest", 98),
-    _event("TaskStateExited", "Ingest", 97),
-    _event("TaskStateExited", "Ingest", 97),
-    _event("MapStateExited", "PerLocation", 90),
-    _event("TaskStateEntered", "Train", 80),
-]
+def _history() -> list[dict]:
+    """An execution 100 s old, in Train for 80 s; timestamps taken when the test runs, not when it is collected."""
+    now = datetime.now(UTC)
+    return [
+        {"type": "ExecutionStarted", "timestamp": now - timedelta(seconds=100)},
+        _event("TaskStateEntered", "Plan", 100, now),
+        _event("TaskStateExited", "Plan", 99, now),
+        _event("MapStateEntered", "PerLocation", 99, now),
+        _event("TaskStateEntered", "Ingest", 98, now),
+        _event("TaskStateEntered", "Ingest", 98, now),
+        _event("TaskStateExited", "Ingest", 97, now),
+        _event("TaskStateExited", "Ingest", 97, now),
+        _event("MapStateExited", "PerLocation", 90, now),
+        _event("TaskStateEntered", "Train", 80, now),
+    ]
 
 
 @pytest.fixture
 def client(monkeypatch) -> CloudClient:
     client = CloudClient("http://localhost:1")
+    history = _history()
     monkeypatch.setattr(client, "describe_execution", lambda arn: {"status": "RUNNING", "name": "it-run"})
-    monkeypatch.setattr(client, "history", lambda arn: HISTORY)
+    monkeypatch.setattr(client, "history", lambda arn: history)
     return client
 
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rps_core import storage
 from rps_core.config import Location, load_settings
-from rps_core.contract import LocationWindow
+from rps_core.contract import LocationWindow, latest_key
 from rps_core.errors import ConfigurationError, InvalidEventError, PayloadError, SourceError
 from rps_core.schema import UNITS, observations_from_payload
 from rps_core.sources import (
@@ -218,6 +218,21 @@ def test_plan_rejects_bad_events(event):
 
 
 # ---------------------------------------------------------------- Ingest
+def test_a_location_with_no_dataset_yet_gets_its_whole_history(s3):
+    # GIVEN a daily window for a location added after the first run (no dataset version yet)
+    settings_ = load_settings({"DATA_BUCKET": BUCKET})
+    event = load_event("ingest.json")
+    # WHEN it is ingested THEN the window widens to all history up to its end, as in a backfill
+    out = ingest_window(LocationWindow.from_event(event), settings_, ReplaySource(), s3)
+    assert out.window_start is None and out.window_end == event["window_end"]
+    assert out.rows > 24 * 30
+    assert s3.head_object(Bucket=BUCKET, Key=out.raw_key)["Metadata"]["window-start"] == "none"
+    # AND once it has a dataset, the next window is collected alone
+    _known_location(s3, "EWR")
+    later = {**event, "window_start": event["window_end"], "window_end": "2013-10-21T00:00"}
+    assert ingest_window(LocationWindow.from_event(later), settings_, ReplaySource(), s3).rows == 24
+
+
 class CountingSource(ReplaySource):
     calls = 0
 
@@ -226,10 +241,16 @@ class CountingSource(ReplaySource):
         return super().fetch(location, window)
 
 
+def _known_location(s3, location: str) -> None:
+    """A location that has a dataset already (a later run's ingest collects only its window)."""
+    s3.put_object(Bucket=BUCKET, Key=latest_key(location), Body=b'{"version": "v1"}')
+
+
 def test_ingest_writes_once_with_metadata_and_a_rerun_does_not_fetch(s3):
     settings_ = load_settings({"DATA_BUCKET": BUCKET})
     event = load_event("ingest.json")
     source = CountingSource()
+    _known_location(s3, "EWR")
     out = ingest_window(LocationWindow.from_event(event), settings_, source, s3).to_dict()
     assert out == {**event, "raw_key": "raw/location=EWR/end=2013-10-20T00:00.json", "rows": 24, "created": True}
     head = s3.head_object(Bucket=BUCKET, Key=out["raw_key"])

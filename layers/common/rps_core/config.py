@@ -39,6 +39,8 @@ class Settings:
     locations: tuple[Location, ...] = field(
         default_factory=lambda: tuple(Location(n, la, lo) for n, (la, lo) in DEFAULT_LOCATIONS.items())
     )
+    # A CSV object in the data bucket that names the locations instead of LOCATIONS (rps_core.locations)
+    locations_key: str = ""
     replay_start: datetime = datetime(2013, 10, 19, tzinfo=UTC)
     replay_step_hours: int = 24
     target: str = "temperature_2m"
@@ -130,7 +132,11 @@ def number_setting(env: Mapping[str, str], key: str, cast: type, default: float 
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Read the settings from ``env`` (default: ``os.environ``)."""
+    """Read the settings from ``env`` (default: ``os.environ``).
+
+    With ``LOCATIONS_KEY`` set, the locations are read from that CSV object in ``DATA_BUCKET`` (a named
+    LocationsFileError when it is missing or bad) and ``LOCATIONS`` is ignored.
+    """
     env = os.environ if env is None else env
     d = Settings()
     source = env.get("SOURCE", d.source) or d.source
@@ -144,13 +150,22 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
     if target not in VARIABLES:
         raise ConfigurationError(f"TARGET: {target!r} is not one of {', '.join(VARIABLES)}")
+    data_bucket = env.get("DATA_BUCKET", "")
+    locations_key = env.get("LOCATIONS_KEY", "").strip()
+    if locations_key:
+        from rps_core.locations import read_locations  # local import: it imports Location from here
+
+        locations = read_locations(require(data_bucket, "DATA_BUCKET"), locations_key)
+    else:
+        locations = parse_locations(env["LOCATIONS"]) if env.get("LOCATIONS") else d.locations
     return Settings(
-        data_bucket=env.get("DATA_BUCKET", ""),
+        data_bucket=data_bucket,
         model_bucket=env.get("MODEL_BUCKET", ""),
         source=source,
         source_file=source_file,
         open_meteo_url=(env.get("OPEN_METEO_URL") or d.open_meteo_url).rstrip("/"),
-        locations=parse_locations(env["LOCATIONS"]) if env.get("LOCATIONS") else d.locations,
+        locations=locations,
+        locations_key=locations_key,
         replay_start=parse_time(env["REPLAY_START"], "REPLAY_START") if env.get("REPLAY_START") else d.replay_start,
         replay_step_hours=number_setting(env, "REPLAY_STEP_HOURS", int, d.replay_step_hours, 1, 24 * 366),
         target=target,

@@ -38,6 +38,7 @@ __all__ = [
     "forecast_key",
     "forecast_prefix",
     "format_time",
+    "latest_key",
     "model_prefix",
     "quality_key",
     "quarantine_key",
@@ -123,6 +124,11 @@ def quarantine_key(location: str, window_end: str) -> str:
 def dataset_root(location: str) -> str:
     """Where a location's dataset versions and its ``latest.json`` live."""
     return f"datasets/location={location}/"
+
+
+def latest_key(location: str) -> str:
+    """The pointer to a location's newest dataset version; absent until its first window is transformed."""
+    return f"{dataset_root(location)}latest.json"
 
 
 def dataset_prefix(location: str, version: str) -> str:

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from rps_core import storage
 from rps_core.contract import dataset_prefix as version_prefix
 from rps_core.contract import dataset_root as location_prefix
+from rps_core.contract import latest_key
 from rps_core.datasets.npz import decode_observations
 from rps_core.errors import ConflictError, DatasetError
 from rps_core.schema import Observations
@@ -24,10 +25,6 @@ OBSERVATIONS = "observations.npz"
 MANIFEST = "manifest.json"
 PROFILE = "profile.md"
 _PRECONDITION = ("PreconditionFailed", "ConditionalRequestConflict", "412")
-
-
-def latest_key(location: str) -> str:
-    return f"{location_prefix(location)}latest.json"
 
 
 def sha256_hex(data: bytes) -> str:

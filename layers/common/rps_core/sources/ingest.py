@@ -4,12 +4,13 @@ written once (a re-run of the same window neither duplicates nor overwrites)."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from rps_core import storage
 from rps_core.config import Settings, require
-from rps_core.contract import IngestResult, LocationWindow, Window, raw_key
+from rps_core.contract import IngestResult, LocationWindow, Window, latest_key, raw_key
 from rps_core.sources.base import Source
 from rps_core.sources.events import configured_location
 from rps_core.sources.factory import source_from_settings
@@ -29,10 +30,16 @@ def count_rows(body: bytes, window: Window) -> int:
 def ingest_window(
     request: LocationWindow, settings: Settings, source: Source | None = None, client: Any = None
 ) -> IngestResult:
-    """Ingest's output: the request plus ``raw_key``, ``rows`` and ``created``."""
+    """Ingest's output: the request plus ``raw_key``, ``rows`` and ``created``.
+
+    A location with no dataset yet (added after the first run) gets its whole history, not just this
+    run's window: the output's ``window_start`` is then None, as in a backfill, for the gate and Transform.
+    """
     location = configured_location(request.location, settings)
-    window = request.window
     bucket = require(settings.data_bucket, "DATA_BUCKET")
+    if request.window_start is not None and not storage.exists(bucket, latest_key(location.name), client):
+        request = replace(request, window_start=None)
+    window = request.window
     key = raw_key(location.name, window.end_text)
     body = storage.get_bytes(bucket, key, client)
     created = False
