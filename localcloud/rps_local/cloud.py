@@ -85,6 +85,7 @@ class LocalCloud:
         schedules: bool = True,
         idle_timeout_s: float = 600.0,
         cpus: int | None = None,
+        concurrency: int | None = None,
     ) -> None:
         self.project_dir = Path(project_dir).resolve()
         self.template_path = self.project_dir / template
@@ -98,6 +99,7 @@ class LocalCloud:
         self.use_schedules = schedules
         self.idle_timeout_s = idle_timeout_s
         self.cpus = cpus  # None: the CPUs this process has (rps_local.runtime.machine_cpus)
+        self.concurrency = concurrency  # None: rps_local.runtime.default_concurrency
         self.deployment: Deployment | None = None
         self.client: CloudClient | None = None
         self._moto: Any = None
@@ -279,6 +281,7 @@ class LocalCloud:
             "schedules": schedules,
             "http_routes": [route.key for route in self._http.routes] if self._http else [],
             "cpus": self._runtime.cpus if self._runtime else None,
+            "concurrency": self._runtime.concurrency if self._runtime else None,
             "memory_mb": round(self.memory_mb(), 1),
             "started_s": self.started_s,
             "start_timings_s": {k: round(v, 2) for k, v in self.timings.items()},
@@ -312,7 +315,8 @@ class LocalCloud:
         if problems:
             raise LocalCloudError("moto's internals differ from those the local cloud hooks: " + "; ".join(problems))
         self._runtime = LambdaRuntime(
-            self.aws_endpoint_url, idle_timeout_s=self.idle_timeout_s, on_output=self._publish_metrics, cpus=self.cpus
+            self.aws_endpoint_url, idle_timeout_s=self.idle_timeout_s, on_output=self._publish_metrics, cpus=self.cpus,
+            concurrency=self.concurrency,
         )
         moto_hooks.install(self._runtime.invoke)
         moto_hooks.enable_stepfunctions_execution(self.port)

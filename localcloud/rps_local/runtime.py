@@ -29,6 +29,12 @@ _PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
 CPU_SHARE_VARIABLE = "RPS_CPU_SHARE"
 
 
+def default_concurrency(cpus: int) -> int:
+    """Concurrent executions the local cloud allows by default: enough for the pipeline's Map, the HTTP API
+    and the monitors at once, few enough that a Map of 1,000 items never starts 1,000 processes."""
+    return max(8, 4 * cpus)
+
+
 def machine_cpus() -> int:
     """The CPUs this process may use: its affinity mask, and its own ``RPS_CPU_SHARE`` when one is given."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -46,9 +52,14 @@ class LambdaRuntime:
         idle_timeout_s: float = 600.0,
         on_output: Callable[[FunctionSpec, str], None] | None = None,
         cpus: int | None = None,
+        concurrency: int | None = None,
     ) -> None:
         self.endpoint_url = endpoint_url
         self.cpus = max(1, cpus) if cpus else machine_cpus()
+        # Like an account's concurrency limit: at most this many executions (and worker processes) at once.
+        # Lambda would throttle the rest and Step Functions retry them; here they wait for a free slot.
+        self.concurrency = max(1, concurrency) if concurrency else default_concurrency(self.cpus)
+        self._slots = threading.BoundedSemaphore(self.concurrency)
         self.idle_timeout_s = idle_timeout_s
         self.on_output = on_output
         self._idle: dict[WorkerConfig, list[Worker]] = {}
@@ -64,10 +75,11 @@ class LambdaRuntime:
     def invoke(self, spec: FunctionSpec, event: Any) -> InvokeOutcome:
         request_id = str(uuid.uuid4())
         config = self.worker_config(spec)
-        worker = self._acquire(config)
-        started_ms = int(time.time() * 1000)
-        result = worker.invoke(request_id, json.dumps(event), spec.arn, cpus=self.cpu_share())
-        self._release(worker)
+        with self._slots:
+            worker = self._acquire(config)
+            started_ms = int(time.time() * 1000)
+            result = worker.invoke(request_id, json.dumps(event), spec.arn, cpus=self.cpu_share())
+            self._release(worker)
         lines = self._log_lines(spec, request_id, started_ms, result)
         text = "\n".join(line for _, line in result.output)
         if self.on_output is not None and text:
@@ -161,11 +173,24 @@ class LambdaRuntime:
                     self._busy.add(worker)
                     return worker
                 worker.kill()
+            evicted = self._evict_for_cold_start()
+        if evicted is not None:
+            evicted.kill()
         worker = Worker(config)  # a cold start, outside the lock: other functions keep going
         worker.generation = self._generation
         with self._lock:
             self._busy.add(worker)
         return worker
+
+    def _evict_for_cold_start(self) -> Worker | None:
+        """With the lock held: the least recently used idle worker, taken out of the pool, when a cold start
+        would make more worker processes than ``concurrency`` (each holds its function's memory)."""
+        idle = [w for workers in self._idle.values() for w in workers]
+        if len(idle) + len(self._busy) < self.concurrency or not idle:
+            return None
+        oldest = min(idle, key=lambda w: w.last_used)
+        self._idle[oldest.config].remove(oldest)
+        return oldest
 
     def _release(self, worker: Worker) -> None:
         with self._lock:

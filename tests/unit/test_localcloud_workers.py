@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from rps_local.lambda_types import FunctionSpec
-from rps_local.runtime import LambdaRuntime, machine_cpus
+from rps_local.runtime import LambdaRuntime, default_concurrency, machine_cpus
 from rps_local.template import code_key
 from rps_local.workers import Worker, WorkerConfig
 
@@ -212,6 +212,32 @@ def test_the_clouds_cpus_are_this_process_s_unless_given(monkeypatch):
         assert runtime.cpus == 1 and runtime.cpu_share() == 1
     finally:
         runtime.close()
+
+
+def test_executions_beyond_the_concurrency_limit_wait_and_workers_stay_within_it(code):
+    # GIVEN a cloud that allows two executions at once
+    runtime = LambdaRuntime("http://localhost:1", concurrency=2)
+    try:
+        most_busy, most_workers = 0, 0
+        threads = [
+            threading.Thread(target=runtime.invoke, args=(_spec(code, "app.slow"), {"seconds": 0.3})) for _ in range(6)
+        ]
+        # WHEN six slow invocations arrive together
+        for thread in threads:
+            thread.start()
+        while any(thread.is_alive() for thread in threads):
+            stats = runtime.stats().get("fn", {"busy": 0, "idle": 0})
+            most_busy = max(most_busy, stats["busy"])
+            most_workers = max(most_workers, stats["busy"] + stats["idle"])
+            time.sleep(0.01)
+        # THEN all ran, never more than two at once, on two worker processes
+        assert most_busy == 2 and most_workers == 2
+        # AND a cold start of another function evicts an idle worker rather than making a third process
+        runtime.invoke(_spec(code), {})
+        assert runtime.stats()["fn"]["busy"] + runtime.stats()["fn"]["idle"] == 2
+    finally:
+        runtime.close()
+    assert default_concurrency(2) == 8 and default_concurrency(16) == 64
 
 
 def test_idle_workers_are_reaped(code):

@@ -10,6 +10,8 @@ from rps_core.features import feature_names
 from rps_core.training import build_table, evaluate, time_split, train_and_evaluate
 from rps_core.training import model as estimator
 from rps_core.training.reference import reference_stats
+from rps_core.training.service import small_metrics
+from rps_core.training.split import ROW_BUDGET, rows_per_location
 
 from tests.unit.model_data import FAST_PARAMS, synthetic_observations, two_locations
 
@@ -41,6 +43,30 @@ def test_rows_without_a_known_target_are_left_out() -> None:
     assert not np.isnan(table.delta).any()
     y = obs.values[TARGET]
     assert len(table) == int((~np.isnan(y[:-6]) & ~np.isnan(y[6:])).sum())
+
+
+def test_the_row_budget_keeps_each_locations_newest_hours_with_the_same_numbers() -> None:
+    locations = two_locations()
+    full = build_table(locations, TARGET, 6)
+    hours = min(len(obs) for obs in locations)
+    # a budget above the rows changes nothing
+    assert np.array_equal(build_table(locations, TARGET, 6, budget=10 * hours).x, full.x, equal_nan=True)
+    # a tight one: each location gives its newest budget // 2 hours, rows identical to the full table's
+    small = build_table(locations, TARGET, 6, budget=400)
+    for obs in locations:
+        mine = small.location == obs.location
+        newest = obs.time[-200:].astype("datetime64[h]").astype(np.int64)
+        assert 180 <= mine.sum() <= 200 and set(small.t[mine]) <= set(newest)
+        same = (full.location == obs.location) & np.isin(full.t, small.t[mine])
+        assert np.array_equal(small.x[mine], full.x[same], equal_nan=True)
+        assert np.array_equal(small.delta[mine], full.delta[same])
+    assert rows_per_location(3, 10) == 3 and rows_per_location(10_000, 1_000_000) == 100
+    assert rows_per_location(20_000, 1_000) == 1  # every location is represented
+
+
+def test_the_budget_and_the_rows_per_location_are_reported(trained) -> None:
+    assert trained.split["row_budget"] == ROW_BUDGET
+    assert trained.split["rows_per_location"] == ROW_BUDGET // 2
 
 
 def test_empty_data_is_a_dataset_error() -> None:
@@ -130,7 +156,24 @@ def test_champion_is_evaluated_on_the_challengers_test_rows(trained) -> None:
     assert result.champion_metrics == result.metrics
     # A champion for another horizon cannot be compared
     other = train_and_evaluate(
-        two_locations(), TARGET, 6, params=FAST_PARAMS, export=False,
-        champion=trained.model, champion_doc={**doc, "horizon_hours": 1},
+        two_locations(),
+        TARGET,
+        6,
+        params=FAST_PARAMS,
+        export=False,
+        champion=trained.model,
+        champion_doc={**doc, "horizon_hours": 1},
     )
     assert other.champion_metrics is None and "1 h" in other.champion_note
+
+
+def test_the_state_names_the_worst_locations_when_there_are_many() -> None:
+    per_location = {f"L{i:03d}": {"mae": 1.0 + i / 100, "persistence_mae": 2.0, "skill": 0.5} for i in range(300)}
+    small = small_metrics({"mae": 1.5, "per_location": per_location})
+    assert list(small["per_location"]) == [f"L{i:03d}" for i in range(299, 289, -1)]
+    summary = small["per_location_summary"]
+    assert summary["locations"] == 300 and summary["mae"]["min"] == 1.0 and summary["mae"]["max"] == 3.99
+    assert summary["mae"]["p50"] == pytest.approx(2.495)
+    # a few locations are all named, without a summary
+    few = small_metrics({"mae": 1.5, "per_location": dict(list(per_location.items())[:3])})
+    assert set(few["per_location"]) == {"L000", "L001", "L002"} and "per_location_summary" not in few

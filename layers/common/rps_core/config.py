@@ -62,6 +62,8 @@ class Settings:
     # models train faster (tests whose subject is not the model, a first try at many locations).
     ensemble_size: int | None = None
     boosting_rounds: int | None = None
+    # Rows of Train's pooled table, shared by the locations (None: rps_core.training.split.ROW_BUDGET)
+    training_row_budget: int | None = None
     # The share of a run's locations the gate may reject while the run goes on without them (Train fails
     # the run with DataQualityError above it).
     tolerated_failure_percentage: float = 10.0
@@ -182,6 +184,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         state_machine_arn=env.get("STATE_MACHINE_ARN", ""),
         ensemble_size=number_setting(env, "ENSEMBLE_SIZE", int, d.ensemble_size, 1, 32),
         boosting_rounds=number_setting(env, "BOOSTING_ROUNDS", int, d.boosting_rounds, 1, 10_000),
+        training_row_budget=number_setting(env, "TRAINING_ROW_BUDGET", int, d.training_row_budget, 1_000, 10**8),
         tolerated_failure_percentage=number_setting(
             env, "TOLERATED_FAILURE_PERCENTAGE", float, d.tolerated_failure_percentage, 0.0, 100.0
         ),

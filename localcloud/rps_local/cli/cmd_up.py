@@ -38,6 +38,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="CPUs the Lambda workers share, each busy worker N / busy at least 1 "
         "(default: the CPUs this process has, or $RPS_CPU_SHARE)",
     )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=None,
+        metavar="N",
+        help="executions (and worker processes) at once, like an account's concurrency limit; more wait for "
+        "a free slot (default: 4 x CPUs, at least 8)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -56,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
         schedules=not args.no_schedules,
         idle_timeout_s=args.idle_timeout,
         cpus=args.cpus,
+        concurrency=args.concurrency,
     )
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     stop = threading.Event()

@@ -7,6 +7,8 @@ import os
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
+
 from rps_core.config import Settings, require
 from rps_core.contract import TrainRequest
 from rps_core.datasets import PROFILE, load_version, version_prefix
@@ -21,16 +23,40 @@ from rps_core.training.artifacts import (
 )
 from rps_core.training.train import train_and_evaluate
 
+WORST_SHOWN = 10  # locations named in the state when there are more than MANY_LOCATIONS
+MANY_LOCATIONS = 20
+
 
 def small_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
-    """The headline numbers for the state (Step Functions payloads are limited to 256 KB)."""
+    """The headline numbers for the state (Step Functions payloads are limited to 256 KB).
+
+    With many locations, the state names the worst ``WORST_SHOWN`` by MAE and the distribution over all;
+    every location's metrics stay in the candidate pointer and the comparison report in S3.
+    """
     keys = ("mae", "rmse", "r2", "persistence_mae", "skill")
     out = {k: metrics.get(k) for k in keys}
-    out["per_location"] = {
+    per_location = {
         loc: {k: s.get(k) for k in ("mae", "persistence_mae", "skill")}
         for loc, s in metrics.get("per_location", {}).items()
     }
+    if len(per_location) > MANY_LOCATIONS:
+        worst = sorted(per_location, key=lambda loc: -float(per_location[loc]["mae"] or 0.0))[:WORST_SHOWN]
+        out["per_location_summary"] = {
+            "locations": len(per_location),
+            "shown": f"the {WORST_SHOWN} with the highest MAE",
+            **{k: _spread([s[k] for s in per_location.values()]) for k in ("mae", "skill")},
+        }
+        per_location = {loc: per_location[loc] for loc in worst}
+    out["per_location"] = per_location
     return out
+
+
+def _spread(values: list[Any]) -> dict[str, float]:
+    numbers = np.array([float(v) for v in values if v is not None], dtype=np.float64)
+    if numbers.size == 0:
+        return {}
+    quantiles = np.quantile(numbers, [0.0, 0.1, 0.5, 0.9, 1.0])
+    return dict(zip(("min", "p10", "p50", "p90", "max"), (round(float(q), 4) for q in quantiles), strict=True))
 
 
 def load_profile(bucket: str, datasets: dict[str, str], client: Any) -> str:
@@ -55,8 +81,13 @@ def run_train(
     champion_doc = read_champion(model_bucket, client)
     champion = load_sklearn(champion_doc["sklearn_uri"], client) if champion_doc else None
     result = train_and_evaluate(
-        observations, settings.target, settings.horizon_hours, champion=champion, champion_doc=champion_doc,
+        observations,
+        settings.target,
+        settings.horizon_hours,
+        champion=champion,
+        champion_doc=champion_doc,
         params=settings.model_params,
+        row_budget=settings.training_row_budget,
     )
     trained_at = now or datetime.now(UTC)
     model_id = new_model_id(combined_version(datasets), trained_at)
@@ -76,7 +107,8 @@ def run_train(
         "challenger": small_metrics(result.metrics),
         "champion": (
             {"version": champion_doc["model_version"], **small_metrics(result.champion_metrics)}
-            if champion_doc and result.champion_metrics else None
+            if champion_doc and result.champion_metrics
+            else None
         ),
         "champion_note": result.champion_note,
         "split": result.split,

@@ -4,6 +4,11 @@ Rows are (location, hour t) with a known target change y(t+h) - y(t). The split 
 locations (the last ``test_fraction`` of rows by time are the test set, never shuffled), so that no
 location's training rows come from a period that another, correlated, location is tested on. Training rows
 whose target hour t+h reaches the test period are dropped (purged): their label would be a test observation.
+
+The row budget keeps Train bounded as locations grow (Lambda: 3008 MB, 900 s): each location gives at most
+``budget // locations`` of its newest hours (every location represented, the recent past preferred), and
+only those hours become rows (their features computed from the history before them, as serving does).
+Within the budget nothing is left out: at the three embedded stations (about 20,000 rows) it changes nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ from rps_core.features import build_features, build_target
 from rps_core.schema import Observations
 
 TEST_FRACTION = 0.2
+# Rows of the pooled table (training and test), shared by the locations: measured by `make bench` (Train's
+# time and peak memory by locations) to stay within Lambda's 900 s and 3008 MB; template TrainingRowBudget.
+ROW_BUDGET = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -38,14 +46,24 @@ class Table:
         return Table(self.x[mask], self.delta[mask], self.base[mask], self.t[mask], self.location[mask])
 
 
-def build_table(observations: Sequence[Observations], target: str, horizon: int) -> Table:
-    """Features and targets of every location, rows with a known target only, sorted by (time, location)."""
+def rows_per_location(locations: int, budget: int = ROW_BUDGET) -> int:
+    """The newest hours each location may give the table (at least one)."""
+    return max(1, budget // max(1, locations))
+
+
+def build_table(observations: Sequence[Observations], target: str, horizon: int, budget: int = ROW_BUDGET) -> Table:
+    """Features and targets of every location's newest ``rows_per_location`` hours, rows with a known target
+    only, sorted by (time, location)."""
+    cap = rows_per_location(len(observations), budget)
     parts = []
     for obs in observations:
-        x = build_features(obs, target)
-        delta, base = build_target(obs, target, horizon)
+        last = min(cap, len(obs))
+        if last == 0:
+            continue
+        x = build_features(obs, target, last=last)  # the kept hours alone, the same numbers bit for bit
+        delta, base = (a[len(obs) - last :] for a in build_target(obs, target, horizon))
         keep = ~np.isnan(delta)
-        t = obs.time.astype("datetime64[h]").astype(np.int64)
+        t = obs.time[len(obs) - last :].astype("datetime64[h]").astype(np.int64)
         parts.append((x[keep], delta[keep], base[keep], t[keep], np.full(int(keep.sum()), obs.location)))
     if not parts or sum(len(p[3]) for p in parts) == 0:
         raise DatasetError("no rows with a known target: the dataset versions are empty or all gaps")

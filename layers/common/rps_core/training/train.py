@@ -16,7 +16,7 @@ from rps_core.training import model as estimator
 from rps_core.training.metrics import evaluate, rounded
 from rps_core.training.onnx_export import check_parity, parity_rows, to_onnx
 from rps_core.training.reference import reference_stats
-from rps_core.training.split import TEST_FRACTION, Table, build_table, time_split
+from rps_core.training.split import ROW_BUDGET, TEST_FRACTION, Table, build_table, rows_per_location, time_split
 
 
 @dataclass
@@ -91,11 +91,16 @@ def train_and_evaluate(
     observations: Sequence[Observations], target: str, horizon: int, *,
     champion: Any = None, champion_doc: dict[str, Any] | None = None,
     test_fraction: float = TEST_FRACTION, params: dict[str, Any] | None = None, export: bool = True,
+    row_budget: int | None = None,
 ) -> TrainingResult:
-    """Fit on the first 80% by time, measure on the last 20%; the returned model is the measured one."""
+    """Fit on the first 80% by time, measure on the last 20%; the returned model is the measured one.
+
+    ``row_budget`` (default ROW_BUDGET) bounds the pooled table: each location gives its newest hours.
+    """
     start = time.perf_counter()
+    row_budget = row_budget or ROW_BUDGET
     names = feature_names(target)
-    table = build_table(observations, target, horizon)
+    table = build_table(observations, target, horizon, row_budget)
     train, test = time_split(table, horizon, test_fraction)
     x_train = fill_missing_columns(table.x[train], names, target)
     model = estimator.fit(x_train, table.delta[train], **(params or {}))
@@ -113,6 +118,7 @@ def train_and_evaluate(
         "train_start": _hour(table.t[train].min()), "train_end": _hour(table.t[train].max()),
         "test_start": _hour(table.t[test].min()), "test_end": _hour(table.t[test].max()),
         "test_fraction": test_fraction,
+        "row_budget": row_budget, "rows_per_location": rows_per_location(len(observations), row_budget),
     }
     return TrainingResult(
         model=model, onnx=onnx, target=target, horizon=horizon, features=names, metrics=metrics,
