@@ -7,6 +7,7 @@ import pytest
 from rps_core.errors import DatasetError, ModelError
 from rps_core.features import HISTORY_HOURS, build_features, feature_columns, feature_names
 from rps_core.forecasts import OnnxModel, forecast_from_observations, forecast_key
+from rps_core.forecasts.service import forecast_input, forecasts_of
 from rps_core.training import train_and_evaluate
 
 from tests.unit.model_data import FAST_PARAMS, synthetic_observations, two_locations
@@ -42,6 +43,26 @@ def test_forecast_uses_only_data_up_to_issue_time(champion) -> None:
     at = str(obs.time[300].astype("datetime64[m]"))
     head = obs.slice(0, 301)
     assert forecast_from_observations(model, pointer, obs, at) == forecast_from_observations(model, pointer, head, at)
+
+
+def test_many_locations_are_forecast_in_one_model_call_with_the_same_numbers(champion) -> None:
+    _, model, pointer = champion
+    places = [synthetic_observations(f"P{i}", 24 * 10, seed=10 + i) for i in range(25)]
+    at = str(places[0].time[-1].astype("datetime64[m]"))
+    calls: list[int] = []
+    real_predict = model.predict
+
+    class Counting:
+        def predict(self, x):
+            calls.append(len(x))
+            return real_predict(x)
+
+    together = forecasts_of(Counting(), pointer, [forecast_input(pointer, obs, at) for obs in places])
+    assert calls == [25]
+    alone = [forecast_from_observations(model, pointer, obs, at) for obs in places]
+    assert [f.value for f in together] == pytest.approx([f.value for f in alone], abs=1e-3)
+    assert [f.location for f in together] == [f"P{i}" for i in range(25)]
+    assert forecasts_of(Counting(), pointer, []) == [] and calls == [25]
 
 
 def test_no_target_before_issue_time_is_a_dataset_error(champion) -> None:

@@ -35,11 +35,20 @@ def _hour_text(hour: np.datetime64) -> str:
     return str(hour.astype("datetime64[m]"))
 
 
-def forecast_from_observations(
-    model: OnnxModel, pointer: dict[str, Any], obs: Observations, issued_at: str
-) -> Forecast:
-    """Forecast from the newest observation at or before ``issued_at`` that has the target."""
-    target, horizon = str(pointer["target"]), int(pointer["horizon_hours"])
+@dataclass(frozen=True)
+class ForecastInput:
+    """One location's model input at one issue time: its feature row and the value it changes from."""
+
+    location: str
+    issued_at: str
+    base_time: np.datetime64
+    base_value: float
+    row: np.ndarray  # float32 [1, f], the champion's columns
+
+
+def forecast_input(pointer: dict[str, Any], obs: Observations, issued_at: str) -> ForecastInput:
+    """The input of a forecast from the newest observation at or before ``issued_at`` that has the target."""
+    target = str(pointer["target"])
     at = np.datetime64(issued_at.replace("Z", "")[:16], "h")
     upto = int(np.searchsorted(obs.time.astype("datetime64[h]"), at, side="right"))
     known = np.flatnonzero(~np.isnan(obs.values[target][:upto]))
@@ -48,13 +57,32 @@ def forecast_from_observations(
     last = int(known[-1])
     window = obs.slice(max(0, last + 1 - HISTORY_HOURS), last + 1)
     row = build_features(window, target, last=1)[:, feature_columns(target, pointer["features"])]
-    value = float(obs.values[target][last]) + float(model.predict(row)[0])
-    base = obs.time[last].astype("datetime64[h]")
-    return Forecast(
-        location=obs.location, issued_at=issued_at, base_time=_hour_text(base),
-        target_time=_hour_text(base + np.timedelta64(horizon, "h")), value=round(value, 3),
-        model_version=str(pointer["model_version"]),
+    return ForecastInput(
+        obs.location, issued_at, obs.time[last].astype("datetime64[h]"), float(obs.values[target][last]), row
     )
+
+
+def forecasts_of(model: OnnxModel, pointer: dict[str, Any], inputs: list[ForecastInput]) -> list[Forecast]:
+    """The forecasts of many locations from one model call (one ONNX run for the whole batch)."""
+    if not inputs:
+        return []
+    changes = model.predict(np.vstack([i.row for i in inputs]))
+    horizon = np.timedelta64(int(pointer["horizon_hours"]), "h")
+    return [
+        Forecast(
+            location=i.location, issued_at=i.issued_at, base_time=_hour_text(i.base_time),
+            target_time=_hour_text(i.base_time + horizon), value=round(i.base_value + float(change), 3),
+            model_version=str(pointer["model_version"]),
+        )
+        for i, change in zip(inputs, changes, strict=True)
+    ]
+
+
+def forecast_from_observations(
+    model: OnnxModel, pointer: dict[str, Any], obs: Observations, issued_at: str
+) -> Forecast:
+    """Forecast from the newest observation at or before ``issued_at`` that has the target."""
+    return forecasts_of(model, pointer, [forecast_input(pointer, obs, issued_at)])[0]
 
 
 def _versions(event: Any) -> dict[str, str]:
@@ -80,7 +108,8 @@ def run_forecast(event: Any, settings: Settings, client: Any = None) -> dict[str
     model = OnnxModel(read_model_bytes(str(pointer["model_uri"]), client))
     versions = _versions(event)
     rejected = _quarantined(event)
-    forecasts, keys, skipped = [], [], []
+    inputs: list[ForecastInput] = []
+    skipped: list[dict[str, str]] = []
     for location in settings.location_names:
         if location in rejected:  # no forecast from data older than this run's window
             skipped.append({"location": location, "error": "DataQualityError", "message": "quarantined in this run"})
@@ -91,11 +120,12 @@ def run_forecast(event: Any, settings: Settings, client: Any = None) -> dict[str
             else:
                 _, obs = load_latest(data_bucket, location, client)
             at = issued_at or _hour_text(obs.time[-1].astype("datetime64[h]"))
-            forecast = forecast_from_observations(model, pointer, obs, at)
+            inputs.append(forecast_input(pointer, obs, at))
         except (DatasetError, ModelError) as exc:
             skipped.append({"location": location, "error": type(exc).__name__, "message": str(exc)})
-            continue
-        key = forecast_key(location, forecast.issued_at)
+    forecasts, keys = [], []
+    for forecast in forecasts_of(model, pointer, inputs):  # every location in one model call
+        key = forecast_key(forecast.location, forecast.issued_at)
         storage.put_json(data_bucket, key, asdict(forecast), client=client)
         forecasts.append(asdict(forecast))
         keys.append(key)
