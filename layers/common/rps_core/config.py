@@ -89,13 +89,14 @@ def parse_locations(text: str) -> tuple[Location, ...]:
     """``LOCATIONS`` is ``NAME:LAT:LON,...`` or a JSON object ``{"NAME": [lat, lon]}``."""
     text = text.strip()
     try:
+        items: list[tuple[str, float, float]]
         if text.startswith("{"):
             items = [(k, float(v[0]), float(v[1])) for k, v in json.loads(text).items()]
         else:
             items = []
             for part in filter(None, (p.strip() for p in text.split(","))):
-                name, lat, lon = part.split(":")
-                items.append((name.strip(), float(lat), float(lon)))
+                name, lat_text, lon_text = part.split(":")
+                items.append((name.strip(), float(lat_text), float(lon_text)))
     except (ValueError, TypeError, IndexError, AttributeError) as exc:
         raise ConfigurationError(f"LOCATIONS: cannot parse {text!r}: expected NAME:LAT:LON,... ({exc})") from exc
     if not items:

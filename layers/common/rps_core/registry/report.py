@@ -19,15 +19,16 @@ def comparison_table(
         f"| location | {new} MAE | {old} MAE | persistence MAE | {new} skill | {old} skill | change |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    rows = [("all", challenger, champion)]
+    rows: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = [("all", challenger, champion)]
     champ_locs = (champion or {}).get("per_location", {})
     for name, scores in sorted(challenger.get("per_location", {}).items()):
         rows.append((name, scores, champ_locs.get(name)))
-    for name, new, old in rows:
-        change = "n/a" if not old else f"{float(new['mae']) - float(old['mae']):+.3f}"
+    for name, scores, before in rows:
+        change = "n/a" if not before else f"{float(scores['mae']) - float(before['mae']):+.3f}"
         lines.append(
-            f"| {name} | {_num(new['mae'])} | {_num((old or {}).get('mae'))} | {_num(new.get('persistence_mae'))} "
-            f"| {_num(new.get('skill'))} | {_num((old or {}).get('skill'))} | {change} |"
+            f"| {name} | {_num(scores['mae'])} | {_num((before or {}).get('mae'))} "
+            f"| {_num(scores.get('persistence_mae'))} | {_num(scores.get('skill'))} "
+            f"| {_num((before or {}).get('skill'))} | {change} |"
         )
     return "\n".join(lines) + "\n"
 

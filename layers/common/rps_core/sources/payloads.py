@@ -63,7 +63,8 @@ def slice_payload(payload: dict[str, Any], window: Window) -> dict[str, Any]:
     as they are (times in the API's format sort as strings, and a payload's times are in order)."""
     hourly = payload["hourly"]
     times: list[str] = hourly.get("time", [])
-    lo = 0 if window.start is None else bisect.bisect_right(times, window.start_text)
+    start = window.start_text
+    lo = 0 if start is None else bisect.bisect_right(times, start)
     hi = bisect.bisect_right(times, window.end_text)
     sliced = {key: (column[lo:hi] if isinstance(column, list) else column) for key, column in hourly.items()}
     return {**payload, "hourly": sliced}

@@ -52,7 +52,8 @@ def onnx_predict(onnx_bytes: bytes, x: np.ndarray) -> np.ndarray:
     from onnx.reference import ReferenceEvaluator
 
     evaluator = ReferenceEvaluator(onnx.load_from_string(onnx_bytes))
-    out = evaluator.run(None, {INPUT_NAME: np.ascontiguousarray(x, dtype=np.float32)})[0]
+    outputs: Any = evaluator.run(None, {INPUT_NAME: np.ascontiguousarray(x, dtype=np.float32)})
+    out = outputs[0]
     return np.asarray(out, dtype=np.float64).reshape(-1)
 
 
