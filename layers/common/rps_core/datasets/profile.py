@@ -57,9 +57,10 @@ def render_profile(obs: Observations, manifest: dict[str, Any]) -> str:
     ]
     for name in sorted(obs.values):
         s = column_summary(obs.values[name])
+        missing = int(s["missing"] or 0)
         stats = " | ".join(_fmt(s.get(k)) for k in ("min", "p5", "median", "mean", "p95", "max", "std"))
         lines.append(
-            f"| {name} | {UNITS.get(name, '')} | {s['observed']} | {s['missing']} | {100 * int(s['missing'] or 0) / rows:.1f} "
+            f"| {name} | {UNITS.get(name, '')} | {s['observed']} | {s['missing']} | {100 * missing / rows:.1f} "
             f"| {masked.get(name, 0)} | {longest_missing_run(obs.values[name])} | {stats} |"
         )
     lines += ["", "Missing = hours absent from the source plus null readings plus masked out-of-range values."]

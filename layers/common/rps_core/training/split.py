@@ -23,9 +23,10 @@ from rps_core.features import build_features, build_target
 from rps_core.schema import Observations
 
 TEST_FRACTION = 0.2
-# Rows of the pooled table (training and test), shared by the locations: measured by `make bench` (Train's
-# time and peak memory by locations) to stay within Lambda's 900 s and 3008 MB; template TrainingRowBudget.
-ROW_BUDGET = 1_000_000
+# Rows of the pooled table (training and test), shared by the locations; template TrainingRowBudget.
+# `make bench` (train_scale) measured 260,000 rows (30 locations) at 319 s and 597 MiB peak on 2 busy cores;
+# Train's time grows a little slower than its rows, so 500,000 stays well within Lambda's 900 s at 1.7 vCPUs.
+ROW_BUDGET = 500_000
 
 
 @dataclass(frozen=True)
