@@ -33,11 +33,12 @@ $(BIN)/rps: pyproject.toml
 venv: $(BIN)/rps mlflow-venv
 
 # The MLflow tracking server lives in its own environment so its full mlflow does not hide
-# mlflow-skinny-only failures in the functions' code.
-$(MLFLOW_VENV)/bin/mlflow:
+# mlflow-skinny-only failures in the functions' code; with onnxruntime, it is also where the tests load a
+# registered version the way an MLflow user does (mlflow.pyfunc.load_model).
+$(MLFLOW_VENV)/bin/mlflow: Makefile
 	test -x $(MLFLOW_VENV)/bin/python || $(PYTHON) -m venv $(MLFLOW_VENV)
 	$(MLFLOW_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(MLFLOW_VENV)/bin/python -m pip install --quiet 'mlflow==$(MLFLOW_VERSION)' boto3
+	$(MLFLOW_VENV)/bin/python -m pip install --quiet 'mlflow==$(MLFLOW_VERSION)' boto3 onnxruntime
 	touch $@
 
 mlflow-venv: $(MLFLOW_VENV)/bin/mlflow

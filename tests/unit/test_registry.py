@@ -155,3 +155,48 @@ def test_tracking_logs_registers_and_moves_the_alias(tmp_path, monkeypatch) -> N
     second = start_run(uri, candidate, {"model.onnx": b"x"})
     assert second.register() == "2"
     assert str(client.get_model_version_by_alias(run.model_name, "champion").version) == "1"
+
+
+def test_a_run_with_many_locations_logs_every_metric_and_param_in_batches(tmp_path, monkeypatch) -> None:
+    # MLflow refuses more than 1,000 metrics or 100 params in one batch: 300 locations give 1,200 and 300
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    from mlflow import MlflowClient
+    from rps_core.registry.tracking import start_run
+
+    uri = (tmp_path / "mlruns").as_uri()
+    names = [f"L{i:03d}" for i in range(300)]
+    per_location = {n: {"mae": 1.0, "persistence_mae": 2.0, "skill": 0.5, "rmse": 1.2} for n in names}
+    candidate = {
+        **pointer_doc(),
+        "datasets": {n: f"v{n}" for n in names},
+        "metrics": {"mae": 1.4, "per_location": per_location},
+    }
+    run = start_run(uri, candidate, {"model.onnx": b"onnx"})
+    logged = MlflowClient(uri).get_run(run.run_id).data
+    assert len([k for k in logged.metrics if k.startswith("L")]) == 1200
+    assert logged.params["dataset.L299"] == "vL299" and logged.metrics["L299.rmse"] == 1.2
+
+
+def test_the_mlmodel_file_makes_the_version_an_mlflow_onnx_and_pyfunc_model(tmp_path) -> None:
+    from mlflow.models import Model
+    from rps_core.registry.mlmodel import mlmodel_files
+
+    candidate = {
+        **pointer_doc(),
+        "features": ["temperature_2m", "temperature_2m_change_1h"],
+        "onnx_version": "1.17.0",
+        "input_example": [[20.5, None], [21.0, 0.5]],
+    }
+    files = mlmodel_files(candidate)
+    assert {"MLmodel", "input_example.json"} <= set(files)
+    for name, body in files.items():
+        (tmp_path / name).write_bytes(body)
+    model = Model.load(str(tmp_path / "MLmodel"))
+    assert model.flavors["python_function"]["loader_module"] == "mlflow.onnx"
+    assert model.flavors["python_function"]["data"] == "model.onnx" == model.flavors["onnx"]["data"]
+    assert model.signature.inputs.input_names() == candidate["features"]
+    assert model.metadata["horizon_hours"] == 6 and model.metadata["target"] == "temperature_2m"
+    example = model.load_input_example(str(tmp_path))
+    assert list(example.columns) == candidate["features"] and example.shape == (2, 2)
+    # without rows, no example
+    assert "input_example.json" not in mlmodel_files({**candidate, "input_example": []})

@@ -9,6 +9,7 @@ from typing import Any
 from rps_core import storage
 from rps_core.config import Settings, require
 from rps_core.errors import InvalidEventError
+from rps_core.registry.mlmodel import mlmodel_files
 from rps_core.registry.pointer import (
     CHAMPION_KEY,
     ONNX_FILE,
@@ -69,7 +70,7 @@ def run_register(event: Any, settings: Settings, client: Any = None, now: dateti
     version, run_id = model_id, ""
     if settings.mlflow_tracking_uri:
         run = start_run(
-            settings.mlflow_tracking_uri, candidate, _files(bucket, model_id, client),
+            settings.mlflow_tracking_uri, candidate, _files(bucket, model_id, client) | mlmodel_files(candidate),
             champion_metrics=evaluation.get("metrics"),
             git_commit=str(candidate.get("git_commit") or ""),  # the commit that trained it (Train read GIT_COMMIT)
         )

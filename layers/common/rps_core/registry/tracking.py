@@ -18,6 +18,7 @@ from rps_core.errors import ConfigurationError
 
 EXPERIMENT = "rps"
 ALIAS = "champion"
+METRICS_PER_BATCH, PARAMS_PER_BATCH = 1000, 100
 ARTIFACT_DIR = "model"
 
 
@@ -116,12 +117,15 @@ def start_run(
     metrics = _flat_metrics(candidate["metrics"])
     if champion_metrics:
         metrics |= _flat_metrics(champion_metrics, "champion.")
-    client.log_batch(
-        run_id,
-        metrics=[Metric(k, v, now, 0) for k, v in sorted(metrics.items())],
-        params=[Param(k, v[:6000]) for k, v in sorted(run_params(candidate).items())],
-        tags=[RunTag(k, v) for k, v in tags.items()],
-    )
+    # MLflow takes at most 1,000 metrics and 100 params per batch; with many locations there are more
+    # (five metrics and one dataset param per location)
+    flat = [Metric(k, v, now, 0) for k, v in sorted(metrics.items())]
+    params = [Param(k, v[:6000]) for k, v in sorted(run_params(candidate).items())]
+    client.log_batch(run_id, tags=[RunTag(k, v) for k, v in tags.items()])
+    for first in range(0, len(flat), METRICS_PER_BATCH):
+        client.log_batch(run_id, metrics=flat[first : first + METRICS_PER_BATCH])
+    for first in range(0, len(params), PARAMS_PER_BATCH):
+        client.log_batch(run_id, params=params[first : first + PARAMS_PER_BATCH])
     with tempfile.TemporaryDirectory() as tmp:
         for name, body in files.items():
             (Path(tmp) / name).write_bytes(body)

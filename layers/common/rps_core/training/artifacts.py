@@ -54,7 +54,18 @@ def candidate_document(
         "split": result.split,
         "onnx_max_abs_diff": result.onnx_max_abs_diff,
         "training_seconds": result.seconds,
+        "onnx_version": _onnx_version(),
+        "input_example": result.extra.get("input_example", []),
     }
+
+
+def _onnx_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("onnx")
+    except PackageNotFoundError:
+        return ""
 
 
 def dump_sklearn(model: Any) -> bytes:

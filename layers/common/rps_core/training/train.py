@@ -65,6 +65,16 @@ def evaluate_champion(
     return rounded(evaluate(table.delta[test], pred, table.base[test], table.location[test])), ""
 
 
+EXAMPLE_ROWS = 3
+
+
+def example_rows(x: np.ndarray) -> list[list[float | None]]:
+    """A few feature rows for the MLflow model's input example (complete rows first; JSON null for NaN)."""
+    complete = x[~np.isnan(x).any(axis=1)]
+    rows = (complete if len(complete) >= EXAMPLE_ROWS else x)[:EXAMPLE_ROWS]
+    return [[None if v != v else round(float(v), 6) for v in row] for row in rows]
+
+
 def fill_missing_columns(x: np.ndarray, names: list[str], target: str) -> np.ndarray:
     """``x`` with every all-missing column made constant, so the model ignores it.
 
@@ -125,4 +135,5 @@ def train_and_evaluate(
         reference=reference_stats(table.x[train], names), split=split,
         params=estimator.resolve(int(train.sum()), **(params or {})), onnx_max_abs_diff=diff,
         seconds=round(time.perf_counter() - start, 3), champion_metrics=champion_metrics, champion_note=note,
+        extra={"input_example": example_rows(table.x[test])},
     )
