@@ -1,0 +1,126 @@
+"""The console's HTTP server (loopback, read-only, GET only), on its own port and thread in the cloud's process.
+
+Routes: ``/`` (executions), ``/executions/NAME``, ``/models``, ``/forecasts``, ``/quality``,
+``/metrics?period=1h|24h|7d``, ``/drift``; JSON for scripts and the live page: ``/api/executions``,
+``/api/executions/NAME`` (``{"status", "html"}``). Every answer carries a Content-Security-Policy that
+allows nothing but the console itself, so a page cannot reach outside the local cloud even by mistake.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from rps_local.console import pages
+from rps_local.console.source import ConsoleSource
+
+__all__ = ["CSP", "ConsoleServer"]
+
+logger = logging.getLogger(__name__)
+
+CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; "
+    "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+
+
+class ConsoleServer:
+    """``source`` is made on the first request: the cloud's endpoints are known only once it has started."""
+
+    def __init__(self, source: Callable[[], ConsoleSource], host: str = "127.0.0.1", port: int = 0) -> None:
+        self._make_source = source
+        self._source: ConsoleSource | None = None
+        self._lock = threading.Lock()
+        self._httpd = ThreadingHTTPServer((host, port), _handler(self))
+        self._httpd.daemon_threads = True
+        self.url = f"http://{host}:{self._httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="console", daemon=True)
+
+    def start(self) -> ConsoleServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    @property
+    def source(self) -> ConsoleSource:
+        with self._lock:
+            if self._source is None:
+                self._source = self._make_source()
+            return self._source
+
+    def warm(self) -> None:
+        """Fill the caches the first page needs (the executions and their inputs), off the request path."""
+        threading.Thread(target=self._warm, name="console-warm", daemon=True).start()
+
+    def _warm(self) -> None:
+        try:
+            source = self.source
+            with ThreadPoolExecutor(4) as pool:
+                list(pool.map(lambda e: source.describe(e["executionArn"]), source.executions()))
+        except Exception:  # a cache left cold only makes the first page slower
+            logger.debug("console warm-up failed", exc_info=True)
+
+    def answer(self, path: str, query: dict[str, list[str]]) -> tuple[int, str, str]:
+        """(status, content type, body) for a GET of ``path``."""
+        source = self.source
+        name = unquote(path.rsplit("/", 1)[-1])
+        if path in ("/", "/executions"):
+            return 200, "text/html", pages.executions(source)
+        if path.startswith("/executions/"):
+            found = pages.execution(source, name)
+            return (200, "text/html", found) if found else (404, "text/html", pages.not_found(path))
+        if path == "/api/executions":
+            return 200, "application/json", json.dumps(pages.executions_json(source), default=str)
+        if path.startswith("/api/executions/"):
+            live = pages.execution_json(source, name)
+            return (200, "application/json", json.dumps(live)) if live else (404, "application/json", "{}")
+        simple = {
+            "/models": pages.models,
+            "/forecasts": pages.forecasts,
+            "/quality": pages.quality,
+            "/drift": pages.drift,
+        }
+        if path in simple:
+            return 200, "text/html", simple[path](source)
+        if path == "/metrics":
+            return 200, "text/html", pages.metrics(source, (query.get("period") or ["24h"])[0])
+        return 404, "text/html", pages.not_found(path)
+
+
+def _handler(server: ConsoleServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            started = time.perf_counter()
+            parts = urlsplit(self.path)
+            if parts.path == "/favicon.ico":
+                status, kind, body = 204, "text/plain", ""
+            else:
+                try:
+                    status, kind, body = server.answer(parts.path, parse_qs(parts.query))
+                except Exception as exc:  # one broken page must not take the console down
+                    logger.exception("console page %s failed", parts.path)
+                    status, kind, body = 500, "text/html", pages.failed(parts.path, exc)
+            data = body.encode()
+            self.send_response(status)
+            self.send_header("content-type", f"{kind}; charset=utf-8")
+            self.send_header("content-length", str(len(data)))
+            self.send_header("content-security-policy", CSP)
+            self.send_header("cache-control", "no-store")
+            self.send_header("server-timing", f"app;dur={(time.perf_counter() - started) * 1000:.1f}")
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            logger.debug(format, *args)
+
+    return Handler
