@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from html import escape
 from typing import Any
@@ -27,7 +28,12 @@ EXECUTIONS = 50  # the list's length: the newest runs, whatever the history hold
 
 
 def _rows(source: ConsoleSource) -> list[Any]:
-    return [execution_row(item, source.describe(item["executionArn"])) for item in source.executions(EXECUTIONS)]
+    items = source.executions(EXECUTIONS)
+    # the inputs (thus the triggers) of executions not seen before, side by side: a cold page of 50 otherwise
+    # waits for 50 DescribeExecution calls one after the other
+    with ThreadPoolExecutor(8) as pool:
+        described = list(pool.map(lambda item: source.describe(item["executionArn"]), items))
+    return [execution_row(item, found) for item, found in zip(items, described, strict=True)]
 
 
 def executions(source: ConsoleSource) -> str:

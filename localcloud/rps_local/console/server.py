@@ -13,7 +13,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -65,8 +64,10 @@ class ConsoleServer:
     def _warm(self) -> None:
         try:
             source = self.source
-            with ThreadPoolExecutor(4) as pool:
-                list(pool.map(lambda e: source.describe(e["executionArn"]), source.executions()))
+            for service in ("stepfunctions", "s3", "cloudwatch"):
+                source.aws(service)  # making a boto3 client takes tens of milliseconds
+            source.resources()
+            pages.executions(source)
         except Exception:  # a cache left cold only makes the first page slower
             logger.debug("console warm-up failed", exc_info=True)
 

@@ -24,6 +24,7 @@ __all__ = ["ConsoleSource", "TtlCache"]
 T = TypeVar("T")
 FOREVER = float("inf")
 SHORT_S = 3.0  # listings and states that change while the cloud runs
+STACK_S = 60.0  # the stack's resources: they change only with a deploy that adds or replaces one
 MLFLOW_TIMEOUT_S = 2.0
 
 
@@ -41,9 +42,12 @@ class TtlCache:
         if found is not None and found[0] > self._clock():
             return found[1]
         value = compute()
+        self.put(key, ttl_s, value)
+        return value
+
+    def put(self, key: Any, ttl_s: float, value: Any) -> None:
         with self._lock:
             self._values[key] = (self._clock() + ttl_s, value)
-        return value
 
 
 class ConsoleSource:
@@ -68,14 +72,14 @@ class ConsoleSource:
     # ---------------------------------------------------------------- stack
 
     def resources(self) -> dict[str, str]:
-        return self.cache.get("resources", SHORT_S, self.client.resources)
+        return self.cache.get("resources", STACK_S, self.client.resources)
 
     def physical_id(self, logical_id: str) -> str | None:
         return self.resources().get(logical_id)
 
     def state_machine_arn(self) -> str | None:
         machines = self.cache.get(
-            "machines", SHORT_S, lambda: self.client.resources("AWS::StepFunctions::StateMachine")
+            "machines", STACK_S, lambda: self.client.resources("AWS::StepFunctions::StateMachine")
         )
         return next(iter(machines.values()), None)
 
@@ -113,7 +117,7 @@ class ConsoleSource:
             key, 0.5, lambda: self.aws("stepfunctions").describe_execution(executionArn=execution_arn)
         )
         if described["status"] != "RUNNING":
-            self.cache.get(key, FOREVER, lambda: described)
+            self.cache.put(key, FOREVER, described)
         return described
 
     def history(self, execution_arn: str, ended: bool) -> list[dict[str, Any]]:

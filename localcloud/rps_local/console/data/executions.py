@@ -125,8 +125,9 @@ def execution_detail(
         detail.error = described.get("error") or error
         detail.cause = described.get("cause") or cause
         detail.failed_state = state
-        if state in states:
+        if state in states:  # the error that ended the run was not caught there
             states[state].status = FAILED
+            states[state].caught = max(0, states[state].caught - 1)
     return detail
 
 

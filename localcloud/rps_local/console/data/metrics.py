@@ -15,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from rps_local import alarms
 from rps_local.console.source import ConsoleSource
 from rps_local.metrics_report import MetricKey, alarm_states, choose_period, list_metric_keys
@@ -27,6 +29,7 @@ POINTS = 60  # points per series: enough for a small chart, few enough to stay f
 _SEARCH = re.compile(r"SEARCH\('\{(?P<namespace>[^,}]+)[^}]*\}(?P<filters>[^']*)'\s*,\s*'(?P<stat>\w+)'")
 _FILTER = re.compile(r'(\w+)="([^"]*)"')
 _SUB = re.compile(r"\$\{([^}]+)\}")
+_PERCENTILE = re.compile(r"^p(\d{1,2}(\.\d+)?)$")
 
 
 @dataclass(frozen=True)
@@ -164,21 +167,30 @@ def _label(line: WidgetMetric, key: MetricKey) -> str:
 def _points(
     cloudwatch: Any, line: WidgetMetric, key: MetricKey, end: datetime, step: int, window: timedelta
 ) -> list[tuple[datetime, float]]:
+    """The statistic per step, aligned as the alarm evaluation aligns periods (the newest holds ``end``).
+
+    A percentile is estimated per step from its count, minimum, maximum and mean (the alarms' estimate uses
+    one-second buckets, which over a week would be 604,800 of them); on AWS CloudWatch computes it."""
     count = max(1, int(window.total_seconds() // step))
+    last = (int(end.timestamp()) // step + 1) * step
+    first = last - step * count
+    span = (datetime.fromtimestamp(first, UTC), datetime.fromtimestamp(last, UTC))
     definition = alarms.AlarmDefinition(
-        logical_id="console",
-        name=key.name,
-        namespace=key.namespace,
-        metric_name=key.name,
-        dimensions=key.dimensions,
-        statistic=line.stat,
-        period=step,
-        evaluation_periods=count,
-        datapoints_to_alarm=1,
-        threshold=0.0,
-        comparison="GreaterThanThreshold",
-    )
-    # the alarm evaluation's periods: aligned to the step, the newest holding ``end``
-    values = alarms._period_values(cloudwatch, definition, end, not alarms.on_aws(cloudwatch))
-    first = (int(end.timestamp()) // step + 1) * step - step * count
-    return [(datetime.fromtimestamp(first + i * step, UTC), v) for i, v in enumerate(values) if v is not None]
+        "console", key.name, key.namespace, key.name, key.dimensions, line.stat, step, count, 1, 0.0,
+        "GreaterThanThreshold",
+    )  # fmt: skip
+    percentile = _PERCENTILE.match(line.stat)
+    if percentile is None or alarms.on_aws(cloudwatch):
+        series = alarms._series(cloudwatch, [alarms._query(definition, line.stat, step, "m")], *span)["m"]
+        values = sorted(series.items())
+    else:
+        stats = ("SampleCount", "Minimum", "Maximum", "Average")
+        found = alarms._series(cloudwatch, [alarms._query(definition, s, step, s.lower()) for s in stats], *span)
+        counts, lows, highs, means = (found[s.lower()] for s in stats)
+        q = float(percentile.group(1))
+        values = sorted(
+            (t, float(np.percentile(alarms._bucket_samples(int(c), lows[t], highs[t], means[t]), q)))
+            for t, c in counts.items()
+            if c > 0
+        )
+    return [(datetime.fromtimestamp(t, UTC), v) for t, v in values]
