@@ -19,7 +19,7 @@ from rps_local.console.data.metrics import _widget, dashboard_widgets
 from rps_local.console.data.models import model_row
 from rps_local.console.data.quality import gate_report
 from rps_local.console.source import TtlCache
-from rps_local.console.views.charts import Line, time_chart
+from rps_local.console.views.charts import Line, bar_chart, time_chart
 from rps_local.console.views.executions import execution_page, executions_page
 from rps_local.console.views.graph import layout, render_graph
 
@@ -224,3 +224,10 @@ def test_every_recorded_page_renders_without_requests_outside(path):
     page = execution_page(run)
     # no URL but the SVG namespace: every asset is inline
     assert set(re.findall(r"https?://[^\s\"'<>]+", page)) <= {"http://www.w3.org/2000/svg"}
+
+
+def test_a_bar_past_the_cap_is_cut_and_marked():
+    svg = bar_chart(
+        [("doy_sin", 16.1, "#999"), ("temperature_2m", 0.3, "#d62728")], [("drift 0.25", 0.25, "red")], cap=1.0
+    )
+    assert "16.1»" in svg and svg.count('class="bar"') == 2

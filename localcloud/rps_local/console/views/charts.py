@@ -76,7 +76,7 @@ def time_chart(lines: Sequence[Line], hlines: Sequence[tuple[str, float]] = (), 
         out.append(
             f'<text x="{LEFT - 4}" y="{y + 4:.1f}" font-size="10" text-anchor="end" fill="#666">{tick:.4g}</text>'
         )
-    for label, at in (("start", scale.x0), ("end", scale.x1)):
+    for label, at in (("start", scale.x0), ("end", scale.x1))[: 1 if scale.x0 == scale.x1 else 2]:
         anchor = "start" if label == "start" else "end"
         when = datetime.fromtimestamp(at, UTC).strftime("%m-%d %H:%M")
         out.append(_text(scale.x(at), H - BOTTOM + 14, when, anchor))
@@ -107,23 +107,27 @@ def time_chart(lines: Sequence[Line], hlines: Sequence[tuple[str, float]] = (), 
     return "".join(out)
 
 
-def bar_chart(bars: Sequence[tuple[str, float, str]], rules: Sequence[tuple[str, float, str]] = ()) -> str:
+def bar_chart(
+    bars: Sequence[tuple[str, float, str]], rules: Sequence[tuple[str, float, str]] = (), cap: float = math.inf
+) -> str:
     """Horizontal bars (label, value, color), highest first as given, with vertical rules (label, x, color)."""
     if not bars:
         return '<p class="muted">no data yet</p>'
     finite = [v for _, v, _ in bars if math.isfinite(v)]
-    top = max(finite + [r[1] for r in rules] + [1e-9]) * 1.1
+    # one huge value (a calendar feature's PSI) would flatten the rest: the axis stops at ``cap``, and a
+    # longer bar is cut there and marked with »
+    top = max(min(cap, max(finite, default=0.0)), *(r[1] * 1.5 for r in rules), 1e-9) * 1.1
     row, label_w, width = 16, 190, 520
     height = row * len(bars) + 24
     out = [_svg(label_w + width + 50, height)]
     for i, (label, value, color) in enumerate(bars):
         y = 4 + i * row
-        length = 0 if not math.isfinite(value) else value / top * width
+        length = 0 if not math.isfinite(value) else min(value, top) / top * width
         out.append(f'<text x="{label_w - 4}" y="{y + 11}" font-size="10" text-anchor="end">{escape(label)}</text>')
         out.append(
             f'<rect class="bar" x="{label_w}" y="{y + 2}" width="{length:.1f}" height="{row - 4}" fill="{color}"/>'
         )
-        text = "-" if not math.isfinite(value) else f"{value:.3g}"
+        text = "-" if not math.isfinite(value) else f"{value:.3g}" + ("»" if value > top else "")
         out.append(f'<text x="{label_w + length + 4:.1f}" y="{y + 11}" font-size="10">{text}</text>')
     for label, value, color in rules:
         x = label_w + value / top * width

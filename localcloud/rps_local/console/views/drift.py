@@ -6,7 +6,7 @@ import math
 from datetime import UTC, datetime
 from html import escape
 
-from rps_core.drift.report import COLORS
+from rps_core.drift.report import COLORS, PSI_AXIS_MAX
 
 from rps_local.console.data.drift import DriftPage
 from rps_local.console.views.charts import Line, bar_chart, time_chart
@@ -34,14 +34,13 @@ def drift_page(data: DriftPage) -> str:
         drift = report.get("drift") or {}
         warn, threshold = float(drift.get("psi_warn", 0.1)), float(drift.get("psi_threshold", 0.25))
         bars = [(b.name, b.psi if not math.isnan(b.psi) else math.nan, COLORS.get(b.status, "#777")) for b in data.bars]
+        rules = [(f"warn {warn:g}", warn, COLORS["warn"]), (f"drift {threshold:g}", threshold, COLORS["drift"])]
         reasons = "".join(f"<li>{escape(r)}</li>" for r in report.get("reasons") or []) or "<li>none</li>"
         parts.append(
             f"<h2>Latest report: window {escape(str(report.get('window_start', '?')))} to "
             f"{escape(str(report.get('window_end', '?')))}</h2>"
             f"<p>share {fmt_num(drift.get('share'))}, retrain: <b>{'yes' if report.get('retrain') else 'no'}</b> · "
             f"<code>{escape(data.latest_key or '')}</code></p><ul>{reasons}</ul>"
-            + bar_chart(
-                bars, [(f"warn {warn:g}", warn, COLORS["warn"]), (f"drift {threshold:g}", threshold, COLORS["drift"])]
-            )
+            + bar_chart(bars, rules, cap=PSI_AXIS_MAX)
         )
     return page("Drift", "/drift", "".join(parts))

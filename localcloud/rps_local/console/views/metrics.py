@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
+from rps_local.alarms import COMPARISONS
 from rps_local.console.data.metrics import PERIODS, MetricsPage
 from rps_local.console.views.charts import Line, time_chart
 from rps_local.console.views.layout import fmt_time, page, status_badge
@@ -20,9 +21,10 @@ def _alarms(data: MetricsPage) -> str:
 
 def _alarm_row(a: dict) -> str:
     threshold = "" if a.get("threshold") is None else f"{a['threshold']:g}"
+    comparison = COMPARISONS.get(str(a.get("comparison")), (str(a.get("comparison") or ""),))[0]
     return (
         f'<tr class="alarm"><td>{escape(a["name"])}</td><td>{status_badge(a["state"])}</td>'
-        f"<td><code>{escape(str(a.get('metric') or '-'))}</code> {escape(str(a.get('comparison') or ''))} "
+        f"<td><code>{escape(str(a.get('metric') or '-'))}</code> {escape(comparison)} "
         f"{threshold}</td><td>{escape(a.get('reason', ''))}</td></tr>"
     )
 
