@@ -17,7 +17,7 @@ from rps_local.console.data.executions import execution_detail, execution_row, s
 from rps_local.console.data.forecasts import location_forecasts
 from rps_local.console.data.metrics import _widget, dashboard_widgets
 from rps_local.console.data.models import model_row
-from rps_local.console.data.quality import gate_report
+from rps_local.console.data.quality import gate_report, readable_cause
 from rps_local.console.source import TtlCache
 from rps_local.console.views.charts import Line, bar_chart, time_chart
 from rps_local.console.views.executions import execution_page, executions_page
@@ -231,3 +231,11 @@ def test_a_bar_past_the_cap_is_cut_and_marked():
         [("doy_sin", 16.1, "#999"), ("temperature_2m", 0.3, "#d62728")], [("drift 0.25", 0.25, "red")], cap=1.0
     )
     assert "16.1»" in svg and svg.count('class="bar"') == 2
+
+
+def test_a_quarantined_window_shows_the_message_of_its_cut_cause():
+    cut = (
+        '{"errorType":"DataQualityError","errorMessage":"EWR: failed schema (an \\"HTML\\" page)","stackTrace":["  File'
+    )
+    assert readable_cause(cut) == 'EWR: failed schema (an "HTML" page)'
+    assert readable_cause("plain words") == "plain words"

@@ -4,14 +4,17 @@ step wrote in each copy's metadata."""
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from rps_core.contract import quality_key, quarantine_key
 
 from rps_local.console.source import ConsoleSource
+from rps_local.executions import short_cause
 
-__all__ = ["GateReport", "LocationQuality", "Quarantined", "gate_report", "load_quality"]
+__all__ = ["GateReport", "LocationQuality", "Quarantined", "gate_report", "load_quality", "readable_cause"]
 
 REPORTS = 5  # the newest gate reports per location
 QUARANTINED = 20
@@ -52,6 +55,21 @@ def gate_report(doc: dict[str, Any], key: str) -> GateReport:
     )
 
 
+_MESSAGE = re.compile(r'"errorMessage"\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
+def readable_cause(cause: str) -> str:
+    """A Lambda error's message rather than its JSON; the Quarantine step cuts the metadata short, so the JSON
+    may be incomplete: the message is then found by its key."""
+    short = short_cause(cause, limit=2000)
+    if short.startswith("{") and (found := _MESSAGE.search(cause)):
+        try:
+            return json.loads(f'"{found.group(1)}"')
+        except ValueError:
+            return found.group(1)
+    return short
+
+
 def _end_of(key: str) -> str:
     return key.rsplit("end=", 1)[-1].removesuffix(".json")
 
@@ -76,7 +94,13 @@ def load_quality(source: ConsoleSource) -> list[LocationQuality]:
         for key in reversed(source.keys(bucket, prefix)[-QUARANTINED:]):
             meta = source.metadata(bucket, key)
             item.quarantined.append(
-                Quarantined(_end_of(key), meta.get("error", ""), meta.get("cause", ""), meta.get("run-id", ""), key)
+                Quarantined(
+                    _end_of(key),
+                    meta.get("error", ""),
+                    readable_cause(meta.get("cause", "")),
+                    meta.get("run-id", ""),
+                    key,
+                )
             )
         out.append(item)
     return out
