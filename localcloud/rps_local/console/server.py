@@ -30,6 +30,9 @@ CSP = (
 )
 
 
+WARM_EVERY_S = 2.0
+
+
 class ConsoleServer:
     """``source`` is made on the first request: the cloud's endpoints are known only once it has started."""
 
@@ -41,12 +44,14 @@ class ConsoleServer:
         self._httpd.daemon_threads = True
         self.url = f"http://{host}:{self._httpd.server_address[1]}"
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="console", daemon=True)
+        self._stopped = threading.Event()
 
     def start(self) -> ConsoleServer:
         self._thread.start()
         return self
 
     def stop(self) -> None:
+        self._stopped.set()
         self._httpd.shutdown()
         self._httpd.server_close()
 
@@ -57,19 +62,26 @@ class ConsoleServer:
                 self._source = self._make_source()
             return self._source
 
-    def warm(self) -> None:
-        """Fill the caches the first page needs (the executions and their inputs), off the request path."""
-        threading.Thread(target=self._warm, name="console-warm", daemon=True).start()
+    def warm(self, every_s: float = WARM_EVERY_S) -> None:
+        """Keep the first page's caches filled off the request path: the boto3 clients, the stack, and every
+        new execution's input (its trigger), one ListExecutions every ``every_s`` while the server runs."""
+        threading.Thread(target=self._warm, args=(every_s,), name="console-warm", daemon=True).start()
 
-    def _warm(self) -> None:
+    def _warm(self, every_s: float) -> None:
         try:
             source = self.source
             for service in ("stepfunctions", "s3", "cloudwatch"):
                 source.aws(service)  # making a boto3 client takes tens of milliseconds
-            source.resources()
-            pages.executions(source)
-        except Exception:  # a cache left cold only makes the first page slower
+        except Exception:
             logger.debug("console warm-up failed", exc_info=True)
+            return
+        while not self._stopped.is_set():
+            try:
+                source.resources()
+                pages.executions(source)  # ended executions are described once, then kept
+            except Exception:  # a cache left cold only makes the next page slower
+                logger.debug("console warm-up failed", exc_info=True)
+            self._stopped.wait(every_s)
 
     def answer(self, path: str, query: dict[str, list[str]]) -> tuple[int, str, str]:
         """(status, content type, body) for a GET of ``path``."""

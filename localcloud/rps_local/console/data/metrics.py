@@ -135,7 +135,8 @@ def load_metrics(source: ConsoleSource, period: str, now: datetime | None = None
     cloudwatch = source.aws("cloudwatch")
     resources = source.resources()
     keys = source.cache.get("metric-keys", 10.0, lambda: list_metric_keys(cloudwatch))
-    for widget in dashboard_widgets(source.template_path):
+    widgets = source.cache.get("widgets", 60.0, lambda: dashboard_widgets(source.template_path, source.parameters))
+    for widget in widgets:
         series = []
         for line in widget.metrics:
             for key in _keys_of(line, keys, resources):
