@@ -4,6 +4,7 @@ two), the deployed ASL, the template's dashboard, and view models built from sma
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -16,7 +17,7 @@ from rps_local.console.data.drift import share_point
 from rps_local.console.data.executions import execution_detail, execution_row, state_names, trigger_of
 from rps_local.console.data.forecasts import location_forecasts
 from rps_local.console.data.metrics import _widget, dashboard_widgets
-from rps_local.console.data.models import model_row
+from rps_local.console.data.models import load_models, model_row
 from rps_local.console.data.quality import gate_report, readable_cause
 from rps_local.console.source import TtlCache
 from rps_local.console.views.charts import Line, bar_chart, time_chart
@@ -239,3 +240,43 @@ def test_a_quarantined_window_shows_the_message_of_its_cut_cause():
     )
     assert readable_cause(cut) == 'EWR: failed schema (an "HTML" page)'
     assert readable_cause("plain words") == "plain words"
+
+
+class FakeSource:
+    """The few reads load_models makes, from a dict of S3 documents; MLflow off."""
+
+    mlflow_uri = None
+
+    def __init__(self, objects: dict[str, Any]) -> None:
+        self.objects = objects
+
+    def physical_id(self, logical_id: str) -> str:
+        return "models-bucket"
+
+    def json_object(self, bucket: str, key: str, immutable: bool = True) -> Any:
+        return self.objects.get(key)
+
+    def keys(self, bucket: str, prefix: str) -> list[str]:
+        return sorted(k for k in self.objects if k.startswith(prefix))
+
+    def mlflow(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def mlflow_ui(self, fragment: str) -> None:
+        return None
+
+
+def test_the_champion_is_shown_from_its_pointer_even_without_its_candidate():
+    candidate = {"model_id": "old", "trained_at": "2013-01-01", "metrics": {"mae": 2.0}}
+    pointer = {"model_id": "gone", "model_version": "swap-3", "trained_at": "2013-02-01", "metrics": {"mae": 1.0}}
+    page = load_models(FakeSource({"models/old/pointer.json": candidate, "champion/pointer.json": pointer}))
+    assert page.champion is not None and page.champion.version == "swap-3"
+    assert [r.model_id for r in page.versions] == ["old"] and "MLflow is off" in page.note
+
+
+def test_rps_console_prints_the_url(monkeypatch, capsys):
+    from rps_local.cli import cmd_console
+
+    monkeypatch.setattr("rps_local.endpoints.read_endpoints", lambda state_dir: {"console_url": "http://127.0.0.1:1"})
+    assert cmd_console.run(argparse.Namespace(state_dir=None, open=False)) == 0
+    assert capsys.readouterr().out.strip() == "http://127.0.0.1:1"

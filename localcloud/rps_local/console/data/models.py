@@ -77,7 +77,10 @@ def load_models(source: ConsoleSource) -> ModelsPage:
     page = ModelsPage(None, rows, mlflow_url=source.mlflow_ui("#/models"))
     _join_mlflow(source, page)
     page.champion = next((r for r in rows if r.champion), None)
-    if page.champion and isinstance(champion_doc, dict):
+    if isinstance(champion_doc, dict):
+        if page.champion is None:  # a pointer whose candidate is gone (or older than the newest 50)
+            page.champion = model_row(champion_doc, champion_id)
+        # the pointer is what serving uses: its version is the champion's, whatever MLflow says
         page.champion.version = str(champion_doc.get("model_version") or page.champion.version or "")
     if not source.mlflow_uri:
         page.note = "MLflow is off in this cloud: versions are named by model id"

@@ -53,7 +53,8 @@ def models_page(data: ModelsPage) -> str:
         f'<tr class="model{" champion" if r.champion else ""}"><td>{escape(r.version or "-")}'
         f"{' ★' if r.champion else ''}</td><td>{escape(r.model_id)}</td><td>{escape(r.trained_at)}</td>"
         f"<td class=n>{fmt_num(r.metrics.get('mae'))}</td><td class=n>{fmt_num(r.metrics.get('persistence_mae'))}</td>"
-        f"<td>{_per_location(r)}</td><td>{_decision(r)}</td><td>{escape(r.dataset_version)}</td>"
+        f"<td>{_per_location(r)}</td><td>{_decision(r)}</td>"
+        f'<td title="{escape(r.dataset_version)}">{escape(r.dataset_version[:12])}</td>'
         f"<td><code>{escape(r.git_commit[:10] or '-')}</code></td><td>{_link(r.run_url, 'run')}</td></tr>"
         for r in data.versions
     )
