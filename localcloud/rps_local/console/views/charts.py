@@ -86,7 +86,7 @@ def time_chart(lines: Sequence[Line], hlines: Sequence[tuple[str, float]] = (), 
             f'<line x1="{LEFT}" x2="{W - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d62728" stroke-dasharray="5 4"/>'
         )
         out.append(_text(W - RIGHT, y - 3, label, "end", "#d62728"))
-    legend_x = LEFT
+    legend_x: float = LEFT
     for i, line in enumerate(lines):
         color = line.color or PALETTE[i % len(PALETTE)]
         coords = [(scale.x(t.timestamp()), scale.y(v)) for t, v in line.points if math.isfinite(v)]
