@@ -12,7 +12,7 @@ TOOLS_VENV := .venv-tools
 MLFLOW_VERSION := 3.17.2
 
 .PHONY: help venv mlflow-venv tools-venv demo test test-unit test-integration lint bench sizes up clean
-.PHONY: tools-node checkov-venv check check-template check-asl check-workflows check-security audit
+.PHONY: tools-node checkov-venv browser check check-template check-asl check-workflows check-security audit
 
 help:
 	@echo "make demo   - start the local cloud, deploy template.yaml, run the pipeline, serve a forecast, show metrics"
@@ -74,6 +74,14 @@ checkov-venv: $(CHECKOV_VENV)/bin/checkov
 
 tools-node: $(NODE_TOOLS)
 
+# The console's browser test (tests/integration/test_console_browser.py) drives Debian's chromium from its
+# command line: no browser or driver can be downloaded at test time, and a package can (GitHub's Ubuntu
+# runners have Google Chrome, which the test also takes).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	command -v chromium >/dev/null || command -v google-chrome >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+
 # What `make test` checks besides the tests; each step runs offline.
 check: check-template check-asl check-workflows check-security
 
@@ -115,14 +123,14 @@ lint: $(BIN)/rps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: venv check
+test: venv check browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q tests
 
 test-unit: $(BIN)/rps $(NODE_TOOLS) $(TOOLS_BIN)/sam $(CHECKOV_VENV)/bin/checkov
 	$(BIN)/python -m pytest -q tests/unit
 
-test-integration: venv
+test-integration: venv browser
 	$(BIN)/python -m pytest -q tests/integration
 
 bench: venv

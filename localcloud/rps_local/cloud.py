@@ -108,6 +108,7 @@ class LocalCloud:
         self._http: Any = None
         self._schedules: Any = None
         self._control: Any = None
+        self._console: Any = None
         self._fire_pool = ThreadPoolExecutor(4, thread_name_prefix="schedule-fire")
         self._deploy_lock = threading.Lock()
         self._cloudwatch: Any = None
@@ -128,6 +129,7 @@ class LocalCloud:
             "http_api_url": self._http.url if self._http else None,
             "mlflow_tracking_uri": self._mlflow_uri(),
             "control_url": self._control.url if self._control else None,
+            "console_url": self._console.url if self._console else None,
             "stack_name": self.stack_name,
             "region": "us-east-1",
             "template": str(self.template_path),
@@ -165,6 +167,7 @@ class LocalCloud:
             from rps_local.control import ControlServer
 
             self._control = ControlServer(self, self.host).start()
+            self._start_console()
             if self._mlflow:
                 self._mlflow.wait_ready()
                 self.timings["mlflow"] = time.perf_counter() - started
@@ -193,10 +196,10 @@ class LocalCloud:
             self.timings[phase] = time.perf_counter() - started
 
     def stop(self) -> None:
-        for part in (self._schedules, self._http, self._control):
+        for part in (self._schedules, self._http, self._control, self._console):
             if part is not None:
                 part.stop()
-        self._schedules = self._http = self._control = None
+        self._schedules = self._http = self._control = self._console = None
         self._fire_pool.shutdown(wait=False, cancel_futures=True)
         if self._runtime is not None:
             self._runtime.close()
@@ -375,6 +378,15 @@ class LocalCloud:
         result = self.invoke(logical_id, event)
         if result.function_error:
             logger.warning("scheduled %s failed: %s", logical_id, result.payload)
+
+    def _start_console(self) -> None:
+        from rps_local.console import ConsoleServer, ConsoleSource
+
+        def source() -> ConsoleSource:  # made on the first request, once the endpoints are all known
+            return ConsoleSource(self.endpoints, self.template_path, self.parameter_overrides)
+
+        self._console = ConsoleServer(source, self.host).start()
+        self._console.warm()
 
     def _mlflow_uri(self) -> str | None:
         if self._mlflow is not None:

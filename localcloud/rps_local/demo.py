@@ -158,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
 
         step("CloudWatch metrics (rps metrics)", metrics)
         print(f"\nmemory of the whole cloud: {cloud.memory_mb():.0f} MB resident")
+        later = "" if args.keep else " (until the demo stops; keep it with --keep, or `make up` then `rps console`)"
+        print(f"the console: {endpoints['console_url']}{later}")
         if args.keep:
             print("the cloud keeps running (Ctrl-C stops it); try: .venv/bin/rps status")
             while True:

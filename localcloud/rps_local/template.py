@@ -59,11 +59,24 @@ def _install_intrinsics() -> None:
 _install_intrinsics()
 
 
+_parsed: dict[Path, tuple[str, dict[str, Any]]] = {}  # path → (text, template): PyYAML in Python is slow
+
+
 def load_sam_template(path: Path) -> dict[str, Any]:
+    """The template at ``path`` (a copy: callers may change it), parsed again only when its text changed."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise TemplateError(f"{path}: cannot read the template: {exc.strerror}") from exc
+    cached = _parsed.get(path)
+    if cached is not None and cached[0] == text:
+        return copy.deepcopy(cached[1])
+    template = _parse(path, text)
+    _parsed[path] = (text, template)
+    return copy.deepcopy(template)
+
+
+def _parse(path: Path, text: str) -> dict[str, Any]:
     try:
         template = yaml.load(text, Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:

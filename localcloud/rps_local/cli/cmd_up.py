@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         phases = ", ".join(f"{k} {v:.1f} s" for k, v in cloud.timings.items())
         print(f"ready in {cloud.started_s:.1f} s ({phases}): stack {cloud.stack_name} from {cloud.template_path}")
-        for key in ("aws_endpoint_url", "http_api_url", "mlflow_tracking_uri", "control_url"):
+        for key in ("aws_endpoint_url", "http_api_url", "mlflow_tracking_uri", "control_url", "console_url"):
             print(f"  {key:20} {endpoints[key]}")
         print(f"  endpoints written to {cloud.state_dir / 'endpoints.json'}")
         print("Ctrl-C stops the cloud.", flush=True)

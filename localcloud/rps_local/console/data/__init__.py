@@ -1,0 +1,1 @@
+"""The console's per-page view models."""

@@ -1,0 +1,1 @@
+"""The console's pages as server-rendered HTML with inline SVG."""
