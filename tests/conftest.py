@@ -14,6 +14,8 @@ from rps_local.runtime import CPU_SHARE_VARIABLE, machine_cpus
 
 
 def pytest_configure(config) -> None:
+    # The handlers' Powertools Tracer: no X-Ray daemon in tests (the local cloud's workers set it too)
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     if workers > 1 and CPU_SHARE_VARIABLE not in os.environ:
         os.environ[CPU_SHARE_VARIABLE] = str(max(1, machine_cpus() // workers))

@@ -6,14 +6,16 @@ from functools import cache
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from rps_core.config import load_settings
 from rps_core.drift import parse_request, run_monitor
 from rps_core.drift.metrics import SERVICE, emit_metrics
 from rps_core.storage import s3_client
+from rps_core.tracing import annotate
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(service=SERVICE)
+tracer = Tracer(service=SERVICE)
 
 
 @cache
@@ -22,8 +24,10 @@ def sfn_client() -> Any:
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    annotate(tracer, event)  # location, run id, model: what this trace worked on
     result = run_monitor(load_settings(), parse_request(event), s3_client(), sfn_client())
     emit_metrics(metrics, result)
     output = result.to_dict(with_features=False)

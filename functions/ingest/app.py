@@ -4,19 +4,23 @@ written once under ``raw/`` (a re-run of the window reuses the stored object).""
 import time
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from rps_core.config import load_settings
 from rps_core.contract import LocationWindow
 from rps_core.sources import ingest_window
+from rps_core.tracing import annotate
 
 logger = Logger(service="ingest")
 metrics = Metrics(service="ingest")
+tracer = Tracer(service="ingest")
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    annotate(tracer, event)  # location, run id, model: what this trace worked on
     started = time.perf_counter()
     result = ingest_window(LocationWindow.from_event(event, "ingest"), load_settings())
     metrics.add_dimension(name="location", value=result.location)

@@ -3,14 +3,16 @@ DataQualityError naming the failing checks (the state machine then quarantines t
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from rps_core.config import load_settings
 from rps_core.contract import IngestResult
 from rps_core.errors import DataQualityError
 from rps_core.quality import METRIC_UNITS, QualityReport, run_gate
+from rps_core.tracing import annotate
 
 logger = Logger(service="quality_gate")
 metrics = Metrics(service="quality_gate")
+tracer = Tracer(service="quality_gate")
 
 
 def _emit(report: QualityReport) -> None:
@@ -20,8 +22,10 @@ def _emit(report: QualityReport) -> None:
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    annotate(tracer, event)  # location, run id, model: what this trace worked on
     output, report = run_gate(IngestResult.from_event(event, "quality_gate"), load_settings())
     _emit(report)
     if not report.passed:

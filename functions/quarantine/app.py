@@ -3,19 +3,23 @@ machine then fails the execution with DataQualityError."""
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from rps_core.config import load_settings
 from rps_core.contract import QuarantineRequest
 from rps_core.quality import quarantine_window
+from rps_core.tracing import annotate
 
 logger = Logger(service="quarantine")
 metrics = Metrics(service="quarantine")
+tracer = Tracer(service="quarantine")
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    annotate(tracer, event)  # location, run id, model: what this trace worked on
     request = QuarantineRequest.from_event(event, "quarantine")
     result = quarantine_window(request, load_settings())
     metrics.add_dimension(name="location", value=request.location)

@@ -3,19 +3,23 @@ persistence and the champion on the same test rows, and write the model files an
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from rps_core.config import load_settings
 from rps_core.contract import TrainRequest
+from rps_core.tracing import annotate
 from rps_core.training.service import run_train
 
 logger = Logger(service="train")
 metrics = Metrics(service="train")
+tracer = Tracer(service="train")
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    annotate(tracer, event)  # location, run id, model: what this trace worked on
     result = run_train(TrainRequest.from_event(event), load_settings())
     challenger = result["challenger"]
     metrics.add_metric(name="ChallengerMAE", unit=MetricUnit.NoUnit, value=challenger["mae"])
@@ -26,4 +30,5 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
         metrics.add_metric(name="ChampionMAE", unit=MetricUnit.NoUnit, value=result["champion"]["mae"])
     summary = {k: result[k] for k in ("model_id", "candidate_key", "challenger", "champion")}
     logger.info("challenger trained", extra=summary)
+    annotate(tracer, event, result)
     return result

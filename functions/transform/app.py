@@ -4,19 +4,23 @@ immutable, content-addressed dataset version (observations, manifest, profile) w
 import time
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from rps_core.config import load_settings
 from rps_core.contract import IngestResult
 from rps_core.datasets import run_transform
+from rps_core.tracing import annotate
 
 logger = Logger(service="transform")
 metrics = Metrics(service="transform")
+tracer = Tracer(service="transform")
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    annotate(tracer, event)  # location, run id, model: what this trace worked on
     started = time.perf_counter()
     result = run_transform(IngestResult.from_event(event, "transform"), load_settings())
     metrics.add_dimension(name="location", value=result.location)

@@ -118,7 +118,8 @@ class LambdaRuntime:
 
     def _environment(self, spec: FunctionSpec, code_dir: Path) -> dict[str, str]:
         env = {k: os.environ[k] for k in _PASSED_THROUGH if k in os.environ}
-        env.update({"AWS_ENDPOINT_URL": self.endpoint_url, "TZ": "UTC"})
+        # No X-Ray daemon here: Powertools Tracer stays off, as under `sam local invoke`
+        env.update({"AWS_ENDPOINT_URL": self.endpoint_url, "TZ": "UTC", "POWERTOOLS_TRACE_DISABLED": "true"})
         env.update(spec.environment)
         env.update(
             {  # reserved: the template cannot override these on AWS either

@@ -147,10 +147,15 @@ def test_no_allow_statement_grants_a_wildcard_action(cfn: dict[str, Any]) -> Non
     assert wildcard_actions(cfn) == []
 
 
-def test_roles_attach_only_the_basic_execution_managed_policy(cfn: dict[str, Any]) -> None:
+# What SAM attaches: logs (BasicExecutionRole) and, with Tracing: Active, X-Ray's write-only policy
+# (PutTraceSegments, PutTelemetryRecords, the sampling rules): nothing that reads or changes data.
+MANAGED_POLICIES = ("AWSLambdaBasicExecutionRole", "AWSXrayWriteOnlyAccess")
+
+
+def test_roles_attach_only_the_logging_and_tracing_managed_policies(cfn: dict[str, Any]) -> None:
     for name, role in resources_of_type(cfn, "AWS::IAM::Role").items():
         for arn in role["Properties"].get("ManagedPolicyArns", []):
-            assert "AWSLambdaBasicExecutionRole" in repr(arn), f"{name} attaches {arn}"
+            assert any(policy in repr(arn) for policy in MANAGED_POLICIES), f"{name} attaches {arn}"
 
 
 def test_no_function_may_delete_data_or_change_bucket_rules(cfn: dict[str, Any]) -> None:
