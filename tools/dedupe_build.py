@@ -8,6 +8,10 @@ the size. A different version is left alone (and reported), since the function a
 
     python tools/dedupe_build.py [.aws-sam/build] [--dry-run]
 
+It also removes, from layers and functions alike, the AWS SDK that Lambda's Python runtime already ships
+(boto3, botocore and their dependencies, on sys.path after /opt/python): they arrive only as dependencies
+(the X-Ray SDK's botocore for Powertools Tracer, 30 MiB) and nothing here needs another version of them.
+
 Run after `sam build` and before `sam deploy` (`make sizes` does); it edits only .aws-sam/build.
 """
 
@@ -26,6 +30,8 @@ from cfn_template import load_template, resources_of_type
 
 DIST_INFO = re.compile(r"^(?P<name>.+?)-(?P<version>[^-]+)\.dist-info$")
 LAYER_SITE_DIRS = ("python", "python/lib/python3.12/site-packages")
+# In Lambda's Python runtime (/var/runtime) already, by normalized distribution name
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "python_dateutil", "six")
 
 
 @dataclass(frozen=True)
@@ -84,12 +90,45 @@ def _prune_empty_dirs(root: Path) -> None:
             path.rmdir()
 
 
-def dedupe(build_dir: Path, dry_run: bool = False) -> tuple[list[str], int]:
-    """Remove same-version duplicates; returns (one line per duplicate, bytes removed)."""
-    template = load_template(build_dir / "template.yaml")
-    global_layers = ((template.get("Globals") or {}).get("Function") or {}).get("Layers") or []
+def _remove(dist: Dist, root: Path, dry_run: bool) -> int:
+    size = dist.size()
+    if not dry_run:
+        for path in dist.files():
+            path.unlink()
+        shutil.rmtree(dist.dist_info, ignore_errors=True)
+        _prune_empty_dirs(root)
+    return size
+
+
+def _runtime_provided(build_dir: Path, template: dict, dry_run: bool) -> tuple[list[str], int]:
+    """Drop the AWS SDK packages the runtime ships from every layer and function."""
     lines: list[str] = []
     removed = 0
+    roots = {
+        name: build_dir / str((resource.get("Properties") or {}).get("CodeUri", name))
+        for name, resource in resources_of_type(template, "AWS::Serverless::Function").items()
+    }
+    for name in resources_of_type(template, "AWS::Serverless::LayerVersion"):
+        roots[name] = build_dir / name
+    for name, root in sorted(roots.items()):
+        sites = [root / sub for sub in LAYER_SITE_DIRS] + [root]
+        for site in sites:
+            for dist_name, dist in sorted(distributions(site).items()):
+                if dist_name in RUNTIME_PROVIDED:
+                    size = _remove(dist, root, dry_run)
+                    removed += size
+                    lines.append(
+                        f"{name}: {'would remove' if dry_run else 'removed'} {dist_name} {dist.version} "
+                        f"({size / 2**20:.1f} MiB), Lambda's runtime ships it"
+                    )
+    return lines, removed
+
+
+def dedupe(build_dir: Path, dry_run: bool = False) -> tuple[list[str], int]:
+    """Remove the runtime's SDK and same-version duplicates; returns (one line per removal, bytes removed)."""
+    template = load_template(build_dir / "template.yaml")
+    global_layers = ((template.get("Globals") or {}).get("Function") or {}).get("Layers") or []
+    lines, removed = _runtime_provided(build_dir, template, dry_run)
     for name, resource in sorted(resources_of_type(template, "AWS::Serverless::Function").items()):
         props = resource.get("Properties") or {}
         code_dir = build_dir / str(props.get("CodeUri", name))
@@ -105,16 +144,11 @@ def dedupe(build_dir: Path, dry_run: bool = False) -> tuple[list[str], int]:
             if layer_dist.version != dist.version:
                 lines.append(f"{name}: kept {dist_name} {dist.version} (the layer has {layer_dist.version})")
                 continue
-            size = dist.size()
+            size = _remove(dist, code_dir, dry_run)
             lines.append(
                 f"{name}: {'would remove' if dry_run else 'removed'} {dist_name} {dist.version} "
                 f"({size / 2**20:.1f} MiB), the layer's copy is used"
             )
-            if not dry_run:
-                for path in dist.files():
-                    path.unlink()
-                shutil.rmtree(dist.dist_info, ignore_errors=True)
-                _prune_empty_dirs(code_dir)
             removed += size
     return lines, removed
 
@@ -130,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     lines, removed = dedupe(build_dir, dry_run)
     for line in lines:
         print(line)
-    print(f"dedupe: {removed / 2**20:.1f} MiB {'removable' if dry_run else 'removed'} from the functions")
+    print(f"dedupe: {removed / 2**20:.1f} MiB {'removable' if dry_run else 'removed'} from the layers and functions")
     return 0
 
 

@@ -142,6 +142,22 @@ def test_dedupe_drops_a_same_version_copy_of_a_layer_package(build: Path) -> Non
     assert (layer_site / "numpy" / "core.so").exists()
 
 
+def test_dedupe_drops_the_sdk_that_lambdas_runtime_ships_from_layers_and_functions(build: Path) -> None:
+    import dedupe_build
+
+    # GIVEN botocore pulled into the layer by the X-Ray SDK, and boto3 into a function
+    layer_site = build / "CoreLayer" / "python"
+    _dist(layer_site, "botocore", "1.44.8", {"botocore/data/big.json": 30 * MIB})
+    _dist(layer_site, "aws_xray_sdk", "2.15.0", {"aws_xray_sdk/core.py": MIB})
+    _dist(build / "BigFunction", "boto3", "1.44.8", {"boto3/session.py": MIB})
+    lines, removed = dedupe_build.dedupe(build)
+    # THEN both go (the runtime's copies are on sys.path), the X-Ray SDK stays
+    assert not (layer_site / "botocore").exists() and not (build / "BigFunction" / "boto3").exists()
+    assert (layer_site / "aws_xray_sdk" / "core.py").exists()
+    assert "CoreLayer: removed botocore 1.44.8 (30.0 MiB), Lambda's runtime ships it" in lines
+    assert removed >= 31 * MIB
+
+
 def test_dedupe_dry_run_changes_nothing(build: Path) -> None:
     import dedupe_build
 
