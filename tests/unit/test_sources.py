@@ -24,9 +24,11 @@ from rps_core.sources import (
     load_embedded,
     match_location,
     parse_plan_event,
+    plan_run,
     read_clock,
     slice_payload,
 )
+from rps_core.sources.plan import parse_backfill
 
 from tests.support import load_event
 
@@ -215,6 +217,53 @@ def test_plan_accepts_empty_and_now_events():
 def test_plan_rejects_bad_events(event):
     with pytest.raises(InvalidEventError):
         parse_plan_event(event, SETTINGS)
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        ({"backfill": {"start": "2013-02-01T00:00"}}, "must be"),
+        ({"backfill": {"start": "2013-02-01T00:00", "end": "2013-01-01T00:00"}}, "is not before end"),
+        ({"backfill": {"start": "yesterday", "end": "2013-01-01T00:00"}}, "backfill.start"),
+        ({"backfill": {"start": "2013-01-01T00:00", "end": "2013-02-01T00:00"}, "now": "2013-02-01T00:00"}, "together"),
+    ],
+)
+def test_a_bad_backfill_is_a_named_error(event, message):
+    with pytest.raises(InvalidEventError, match=message):
+        parse_backfill(event)
+
+
+def test_a_backfill_range_is_planned_without_moving_the_clock(s3):
+    settings_ = load_settings({"DATA_BUCKET": BUCKET})
+    plan_run({"now": "2013-10-20T00:00"}, settings_, s3)
+    clock = read_clock(BUCKET, s3)
+    plan = plan_run({"backfill": {"start": "2013-03-01T00:30", "end": "2013-04-01T00:00"}}, settings_, s3)
+    assert (plan.window_start, plan.window_end, plan.ranged, plan.backfill) == (
+        "2013-03-01T00:00",
+        "2013-04-01T00:00",
+        True,
+        False,
+    )
+    assert plan.item("JFK").ranged is True
+    assert read_clock(BUCKET, s3).etag == clock.etag  # untouched
+    with pytest.raises(InvalidEventError, match="after the pipeline clock"):
+        plan_run({"backfill": {"start": "2013-10-01T00:00", "end": "2013-11-01T00:00"}}, settings_, s3)
+
+
+def test_a_backfill_range_is_ingested_as_asked_under_its_own_name(s3):
+    settings_ = load_settings({"DATA_BUCKET": BUCKET})
+    item = {
+        "location": "EWR",
+        "run_id": "b",
+        "now": "2013-03-08T00:00",
+        "window_start": "2013-03-01T00:00",
+        "window_end": "2013-03-08T00:00",
+        "ranged": True,
+    }
+    out = ingest_window(LocationWindow.from_event(item), settings_, ReplaySource(), s3)
+    # no dataset yet, but a range is never widened to all history
+    assert out.window_start == "2013-03-01T00:00" and out.rows == 24 * 7
+    assert out.raw_key == "raw/location=EWR/end=2013-03-08T00:00.from=2013-03-01T00:00.json"
 
 
 # ---------------------------------------------------------------- Ingest

@@ -10,7 +10,7 @@ reads only what it declares. README "Interfaces between the steps" is this modul
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, Self
 
@@ -109,16 +109,22 @@ class Window:
 CLOCK_KEY = "clock/state.json"
 
 
-def raw_key(location: str, window_end: str) -> str:
-    return f"raw/location={location}/end={window_end}.json"
+def _window_name(window_end: str, range_start: str | None) -> str:
+    """``end=E`` for a scheduled window; ``end=E.from=S`` for a backfill range, whose end may be a scheduled
+    window's end too (both sort by end under the same ``end=`` prefix)."""
+    return f"end={window_end}" if range_start is None else f"end={window_end}.from={range_start}"
 
 
-def quality_key(location: str, window_end: str) -> str:
-    return f"quality/location={location}/end={window_end}.json"
+def raw_key(location: str, window_end: str, range_start: str | None = None) -> str:
+    return f"raw/location={location}/{_window_name(window_end, range_start)}.json"
 
 
-def quarantine_key(location: str, window_end: str) -> str:
-    return f"quarantine/location={location}/end={window_end}.json"
+def quality_key(location: str, window_end: str, range_start: str | None = None) -> str:
+    return f"quality/location={location}/{_window_name(window_end, range_start)}.json"
+
+
+def quarantine_key(location: str, window_end: str, range_start: str | None = None) -> str:
+    return f"quarantine/location={location}/{_window_name(window_end, range_start)}.json"
 
 
 def dataset_root(location: str) -> str:
@@ -205,7 +211,12 @@ class _Serialised:
 
 @dataclass(frozen=True)
 class RunPlan(_Serialised):
-    """Plan's output: one run's window and the locations the Map fans out to."""
+    """Plan's output: one run's window and the locations the Map fans out to.
+
+    ``backfill``: the first run, whose window holds all history (``window_start`` null). ``ranged``: an
+    execution started with ``{"backfill": {"start", "end"}}``, which collects that past range for every
+    location, leaves the clock alone and ends after the Map (no training).
+    """
 
     run_id: str
     now: str
@@ -214,10 +225,13 @@ class RunPlan(_Serialised):
     locations: tuple[str, ...]
     source: str
     backfill: bool
+    ranged: bool = False
 
     def item(self, location: str) -> LocationWindow:
         """The Map's item for ``location`` (what the ASL's ItemSelector builds)."""
-        return LocationWindow(location, self.run_id, self.now, self.window_start, self.window_end)
+        return LocationWindow(
+            location, self.run_id, self.now, self.window_start, self.window_end, ranged=self.ranged
+        )
 
 
 @dataclass(frozen=True)
@@ -229,22 +243,36 @@ class LocationWindow(_Serialised):
     now: str
     window_start: str | None
     window_end: str
+    # A backfill range (RunPlan.ranged): its objects are named by start and end. Keyword-only, so the
+    # types that extend this one keep their own required fields.
+    ranged: bool = field(default=False, kw_only=True)
 
     @property
     def window(self) -> Window:
         return Window.from_event({"window_start": self.window_start, "window_end": self.window_end})
+
+    @property
+    def range_start(self) -> str | None:
+        """The start that names this window's objects (raw, quality, quarantine): a backfill range's only."""
+        return self.window_start if self.ranged else None
 
     @classmethod
     def _parse(cls, event: Any, step: str) -> dict[str, Any]:
         event = _object(event, step)
         _require(event, step, ("location", "run_id", "now", "window_start", "window_end"))
         window = Window.from_event(event)  # both ends checked, and their order
+        ranged = event.get("ranged", False)
+        if not isinstance(ranged, bool):
+            raise InvalidEventError(f"{step}: 'ranged' must be true or false, got {ranged!r}")
+        if ranged and window.start is None:
+            raise InvalidEventError(f"{step}: a backfill range needs a window_start")
         return {
             "location": _text(event, step, "location"),
             "run_id": _text(event, step, "run_id"),
             "now": format_time(event_time(event["now"], "now")),
             "window_start": window.start_text,
             "window_end": window.end_text,
+            "ranged": ranged,
         }
 
     @classmethod

@@ -97,7 +97,7 @@ def run_gate(ingested: IngestResult, settings: Settings, client: Any = None) -> 
     else:
         report = evaluate(body, location.name, window, now, settings)
     report.raw_key = ingested.raw_key
-    key = quality_key(location.name, window.end_text)
+    key = quality_key(location.name, window.end_text, ingested.range_start)
     storage.put_json(bucket, key, report.to_dict(), client=client)
     cause = None if report.passed else f"{report.summary()} (report s3://{bucket}/{key})"
     return GateResult.judged(ingested, key, report.passed, cause), report

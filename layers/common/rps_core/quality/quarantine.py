@@ -27,11 +27,11 @@ def quarantine_window(request: QuarantineRequest, settings: Settings, client: An
     """Copy the raw object to the quarantine prefix, once, with the gate's cause in its metadata."""
     location = configured_location(request.location, settings).name
     bucket = require(settings.data_bucket, "DATA_BUCKET")
-    key = quarantine_key(location, request.window_end)
+    key = quarantine_key(location, request.window_end, request.range_start)
     body = storage.get_bytes(bucket, request.raw_key, client)
     metadata = {
         "raw-key": request.raw_key,
-        "quality-key": quality_key(location, request.window_end),
+        "quality-key": quality_key(location, request.window_end, request.range_start),
         "error": _ascii(request.error),
         "cause": _ascii(request.cause),
         "run-id": _ascii(request.run_id),

@@ -34,13 +34,15 @@ def ingest_window(
 
     A location with no dataset yet (added after the first run) gets its whole history, not just this
     run's window: the output's ``window_start`` is then None, as in a backfill, for the gate and Transform.
+    A backfill range (``ranged``) is collected as asked, under a key named by its start and end.
     """
     location = configured_location(request.location, settings)
     bucket = require(settings.data_bucket, "DATA_BUCKET")
-    if request.window_start is not None and not storage.exists(bucket, latest_key(location.name), client):
+    new_location = not request.ranged and not storage.exists(bucket, latest_key(location.name), client)
+    if request.window_start is not None and new_location:
         request = replace(request, window_start=None)
     window = request.window
-    key = raw_key(location.name, window.end_text)
+    key = raw_key(location.name, window.end_text, request.range_start)
     body = storage.get_bytes(bucket, key, client)
     created = False
     if body is None:

@@ -7,14 +7,15 @@ from datetime import datetime
 from typing import Any
 
 from rps_core.config import Settings, require
-from rps_core.contract import RunPlan
+from rps_core.contract import RunPlan, Window, floor_hour, format_time
 from rps_core.errors import InvalidEventError
 from rps_core.sources.base import event_time
-from rps_core.sources.clock import advance_clock
+from rps_core.sources.clock import advance_clock, read_clock
 
 SCHEDULE_SOURCES = ("aws.events", "aws.scheduler")
-# Keys a manual or monitor-started execution may carry ({} and {"now": TIME} are the documented shapes).
-MANUAL_KEYS = frozenset({"now", "reason", "run_id"})
+# Keys a manual or monitor-started execution may carry ({}, {"now": TIME} and {"backfill": {...}} are the
+# documented shapes).
+MANUAL_KEYS = frozenset({"now", "reason", "run_id", "backfill"})
 
 
 def parse_plan_event(event: Any, settings: Settings) -> tuple[datetime | None, str]:
@@ -36,7 +37,10 @@ def parse_plan_event(event: Any, settings: Settings) -> tuple[datetime | None, s
         return (fired if settings.source == "open-meteo" else None), run_id
     unknown = set(event) - MANUAL_KEYS
     if unknown:
-        raise InvalidEventError(f'plan: unknown keys {sorted(unknown)}; expected {{}} or {{"now": TIME}}')
+        raise InvalidEventError(
+            f'plan: unknown keys {sorted(unknown)}; expected {{}}, {{"now": TIME}} or '
+            '{"backfill": {"start": TIME, "end": TIME}}'
+        )
     requested = None if event.get("now") is None else event_time(event["now"], "now")
     run_id = event.get("run_id") or uuid.uuid4().hex
     if not isinstance(run_id, str):
@@ -44,10 +48,46 @@ def parse_plan_event(event: Any, settings: Settings) -> tuple[datetime | None, s
     return requested, run_id
 
 
+def parse_backfill(event: Any) -> Window | None:
+    """The past range of ``{"backfill": {"start": TIME, "end": TIME}}`` (None for any other event)."""
+    if not isinstance(event, dict) or "backfill" not in event:
+        return None
+    spec = event["backfill"]
+    if not isinstance(spec, dict) or set(spec) != {"start", "end"}:
+        raise InvalidEventError('plan: "backfill" must be {"start": TIME, "end": TIME}')
+    if "now" in event:
+        raise InvalidEventError('plan: "backfill" and "now" cannot be given together')
+    return Window(
+        floor_hour(event_time(spec["start"], "backfill.start")), floor_hour(event_time(spec["end"], "backfill.end"))
+    )
+
+
 def plan_run(event: Any, settings: Settings, client: Any = None) -> RunPlan:
-    """The Plan step: the run's window (the clock moved once) and the locations."""
+    """The Plan step: the run's window (the clock moved once) and the locations.
+
+    A backfill (``{"backfill": {"start", "end"}}``) names that range for every location and leaves the clock
+    where it is: its end may not pass the clock's (the scheduled runs own the present).
+    """
     requested, run_id = parse_plan_event(event, settings)
     bucket = require(settings.data_bucket, "DATA_BUCKET")
+    backfill = parse_backfill(event)
+    if backfill is not None:
+        clock = read_clock(bucket, client)
+        if clock is not None and backfill.end > clock.now:
+            raise InvalidEventError(
+                f"plan: backfill end {backfill.end_text} is after the pipeline clock ({format_time(clock.now)}); "
+                "the scheduled runs collect what comes after it"
+            )
+        return RunPlan(
+            run_id=run_id,
+            now=backfill.end_text,
+            window_start=backfill.start_text,
+            window_end=backfill.end_text,
+            locations=tuple(settings.location_names),
+            source=settings.source,
+            backfill=False,
+            ranged=True,
+        )
     window = advance_clock(bucket, settings, requested, run_id, client)
     return RunPlan(
         run_id=run_id,
