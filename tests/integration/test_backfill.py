@@ -9,19 +9,11 @@ import json
 import pytest
 
 from tests.integration.budgets import limit_s
+from tests.integration.clock import pipeline_clock
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("cloud")]
 
 START, END = "2013-09-01T00:00", "2013-09-08T00:00"
-
-
-def _clock(rps_cloud) -> dict:
-    client = rps_cloud.client
-    s3, bucket = client.client("s3"), client.physical_id("DataBucket")
-    if s3.list_objects_v2(Bucket=bucket, Prefix="clock/state.json").get("KeyCount", 0) == 0:
-        done = client.wait_execution(client.start_execution({}), limit_s("backfill"))
-        assert done["status"] == "SUCCEEDED", done
-    return json.loads(s3.get_object(Bucket=bucket, Key="clock/state.json")["Body"].read())
 
 
 def _keys(s3, bucket: str, prefix: str) -> dict[str, str]:
@@ -29,10 +21,10 @@ def _keys(s3, bucket: str, prefix: str) -> dict[str, str]:
     return {o["Key"]: o["ETag"] for page in pages for o in page.get("Contents", [])}
 
 
-def test_a_past_range_is_collected_once_without_training_or_moving_the_clock(rps_cloud):
+def test_a_past_range_is_collected_once_without_training_or_moving_thepipeline_clock(rps_cloud):
     client = rps_cloud.client
     s3, bucket = client.client("s3"), client.physical_id("DataBucket")
-    clock = _clock(rps_cloud)
+    clock = pipeline_clock(rps_cloud)
     # WHEN a week of September is backfilled with the CLI
     done = rps_cloud.rps(
         "backfill", START, END, "--timeout", str(limit_s("daily_run")), timeout_s=limit_s("daily_run") + 60
@@ -58,7 +50,7 @@ def test_a_past_range_is_collected_once_without_training_or_moving_the_clock(rps
 
 def test_a_range_past_the_clock_is_refused_at_plan(rps_cloud):
     client = rps_cloud.client
-    clock = _clock(rps_cloud)
+    clock = pipeline_clock(rps_cloud)
     later = "2013-12-31T00:00" if clock["now"] < "2013-12-31T00:00" else "2014-06-01T00:00"
     done = client.wait_execution(
         client.start_execution({"backfill": {"start": "2013-01-01T00:00", "end": later}}), limit_s("daily_run")

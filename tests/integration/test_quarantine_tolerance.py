@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from tests.integration.budgets import limit_s
+from tests.integration.clock import pipeline_clock
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("cloud")]
 
@@ -18,12 +19,7 @@ HTML = b"<html>502 Bad Gateway</html>"
 
 def _next_window_end(rps_cloud) -> str:
     """The window the next scheduled run collects (after a first run, if none has happened yet)."""
-    client = rps_cloud.client
-    s3, bucket = client.client("s3"), client.physical_id("DataBucket")
-    if s3.list_objects_v2(Bucket=bucket, Prefix="clock/state.json").get("KeyCount", 0) == 0:
-        done = client.wait_execution(client.start_execution({}), limit_s("backfill"))
-        assert done["status"] == "SUCCEEDED", done
-    clock = json.loads(s3.get_object(Bucket=bucket, Key="clock/state.json")["Body"].read())
+    clock = pipeline_clock(rps_cloud)
     return (datetime.fromisoformat(clock["now"]) + timedelta(hours=24)).strftime("%Y-%m-%dT%H:%M")
 
 

@@ -70,25 +70,16 @@ def plan_run(event: Any, settings: Settings, client: Any = None) -> RunPlan:
     """
     requested, run_id = parse_plan_event(event, settings)
     bucket = require(settings.data_bucket, "DATA_BUCKET")
-    backfill = parse_backfill(event)
-    if backfill is not None:
+    window = parse_backfill(event)
+    if window is not None:
         clock = read_clock(bucket, client)
-        if clock is not None and backfill.end > clock.now:
+        if clock is not None and window.end > clock.now:
             raise InvalidEventError(
-                f"plan: backfill end {backfill.end_text} is after the pipeline clock ({format_time(clock.now)}); "
+                f"plan: backfill end {window.end_text} is after the pipeline clock ({format_time(clock.now)}); "
                 "the scheduled runs collect what comes after it"
             )
-        return RunPlan(
-            run_id=run_id,
-            now=backfill.end_text,
-            window_start=backfill.start_text,
-            window_end=backfill.end_text,
-            locations=tuple(settings.location_names),
-            source=settings.source,
-            backfill=False,
-            ranged=True,
-        )
-    window = advance_clock(bucket, settings, requested, run_id, client)
+    ranged = window is not None
+    window = window or advance_clock(bucket, settings, requested, run_id, client)
     return RunPlan(
         run_id=run_id,
         now=window.end_text,
@@ -97,4 +88,5 @@ def plan_run(event: Any, settings: Settings, client: Any = None) -> RunPlan:
         locations=tuple(settings.location_names),
         source=settings.source,
         backfill=window.start is None,
+        ranged=ranged,
     )
