@@ -8,6 +8,8 @@ from rps_local.cli.common import add_state_dir, parse_overrides
 from rps_local.endpoints import control_request, read_endpoints
 from rps_local.errors import DeployError
 
+EXIT_CODES = "0 deployed; 2 a bad template or override, or no local cloud running (the running stack is left as it was)"
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("deploy", help="redeploy template.yaml and the code on the running cloud")

@@ -15,6 +15,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+EXIT_CODES = "0 measured; 2 the data file or a setting cannot be read"
+
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("evaluate", help="measure the training code on a data file (80/20 time split)")

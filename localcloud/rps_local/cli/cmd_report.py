@@ -13,6 +13,8 @@ from pathlib import Path
 from rps_local.cli.common import add_state_dir, connect, since_window
 from rps_local.errors import LocalCloudError
 
+EXIT_CODES = "0 charts written (some may say no data yet); 2 a bad option or no local cloud running"
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(

@@ -1,4 +1,10 @@
-"""``rps up``: start the local cloud in the foreground until Ctrl-C."""
+"""``rps up``: start the local cloud in the foreground until Ctrl-C, SIGINT or SIGTERM.
+
+moto's AWS APIs with template.yaml deployed on them, a worker process per warm Lambda environment, the MLflow
+tracking server, the HTTP API and the schedules. The endpoints are written to STATE_DIR/endpoints.json
+(default .rps, or $RPS_STATE_DIR), where the other commands find them. On Ctrl-C, SIGINT or SIGTERM, also
+when a script started it in the background, it stops its workers and the MLflow server, then exits.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,11 @@ import threading
 from pathlib import Path
 
 from rps_local.cli.common import parse_overrides
+
+EXIT_CODES = (
+    "0 stopped by Ctrl-C, SIGINT or SIGTERM, everything it started stopped; 2 it cannot start (a bad "
+    "template or override, a port in use, a cloud already running in the state directory)"
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -13,7 +13,9 @@ from rps_local.client import CloudClient
 from rps_local.endpoints import read_endpoints
 from rps_local.errors import EventFileError, LocalCloudError
 
-__all__ = ["add_state_dir", "connect", "load_json_file", "parse_overrides", "print_json"]
+__all__ = ["INTERRUPTED", "add_state_dir", "connect", "load_json_file", "parse_overrides", "print_json"]
+
+INTERRUPTED = 130  # the exit code of a command stopped by Ctrl-C: 128 + SIGINT, as shells report it
 
 
 def add_state_dir(parser: argparse.ArgumentParser) -> None:
