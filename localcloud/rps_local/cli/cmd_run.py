@@ -13,6 +13,7 @@ import json
 import sys
 
 from rps_local.cli.common import INTERRUPTED, add_state_dir, connect, load_json_file, print_json
+from rps_local.cli.progress import plain
 from rps_local.errors import LocalCloudError
 
 EXIT_CODES = (
@@ -53,7 +54,9 @@ def run(args: argparse.Namespace) -> int:
     name = arn.rsplit(":", 1)[-1]
     print(f"execution {name}", flush=True)
     try:
-        report = follow_execution(client, arn, lambda line: print(line, flush=True), timeout_s=args.timeout)
+        report = follow_execution(
+            client, arn, lambda line: print(plain(line, sys.stdout), flush=True), timeout_s=args.timeout
+        )
     except KeyboardInterrupt:
         print(f"interrupted: execution {name} goes on in the cloud", file=sys.stderr, flush=True)
         return INTERRUPTED
@@ -66,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"still RUNNING after {args.timeout:.0f} s, in {running or 'no state'}", file=sys.stderr)
     else:
         where = f" in state {report.failed_state}" if report.failed_state else ""
-        print(f"{report.status}{where}: {report.error}: {short_cause(report.cause, 2000)}", file=sys.stderr)
+        failure = f"{report.status}{where}: {report.error}: {short_cause(report.cause, 2000)}"
+        print(plain(failure, sys.stderr), file=sys.stderr)
     sys.stderr.flush()
     print(report.summary(), flush=True)
     return code

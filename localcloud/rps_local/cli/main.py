@@ -57,9 +57,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _never_fail_on_symbols() -> None:
+    """Where stdout or stderr has no UTF-8 (a Windows console, PYTHONIOENCODING=ascii), a character it cannot
+    encode prints as ``?`` instead of raising; the commands print ASCII there themselves (``progress.plain``)."""
+    from rps_local.cli.progress import unicode_ok
+
+    for stream in (sys.stdout, sys.stderr):
+        if not unicode_ok(stream) and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+
+
 def main(argv: list[str] | None = None) -> int:
     from rps_local.errors import LocalCloudError
 
+    _never_fail_on_symbols()
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
