@@ -15,14 +15,20 @@ def test_this_process_has_resident_memory() -> None:
 
 
 def test_a_tree_holds_the_children_and_their_memory() -> None:
-    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    # a child that says when it has started, so its memory no longer grows while it is measured
+    code = "import sys, time; print('ready', flush=True); time.sleep(30)"
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
+        assert child.stdout is not None and child.stdout.readline() == "ready\n"
         assert {os.getpid(), child.pid} <= tree([os.getpid()])
-        assert tree_rss_mb([os.getpid()]) >= rss_mb(os.getpid()) + rss_mb(child.pid) > rss_mb(os.getpid())
+        child_mb = rss_mb(child.pid)
+        assert child_mb > 1
+        assert tree_rss_mb([os.getpid()]) > rss_mb(os.getpid()) + child_mb / 2
         assert tree_pss_mb([os.getpid()]) > 0
     finally:
         child.kill()
         child.wait()
+        child.stdout.close()  # type: ignore[union-attr]
     assert child.pid not in tree([os.getpid()])
 
 
