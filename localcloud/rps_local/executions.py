@@ -26,6 +26,16 @@ class ExecutionReport:
     cause: str | None = None
     failed_state: str | None = None
     states: list[tuple[str, float]] = field(default_factory=list)  # (state, seconds) in exit order
+    duration_s: float | None = None  # start to stop (to now while it runs), from describe_execution
+
+    @property
+    def name(self) -> str:
+        return self.arn.rsplit(":", 1)[-1]
+
+    def summary(self) -> str:
+        """One line: ``SUCCEEDED run-... in 35.2 s``."""
+        took = f" in {self.duration_s:.1f} s" if self.duration_s is not None else ""
+        return f"{self.status} {self.name}{took}"
 
 
 def follow_execution(
@@ -55,6 +65,7 @@ def follow_execution(
             break
         time.sleep(poll_s)
     report.status = described["status"]
+    report.duration_s = _duration_s(described)
     if "output" in described:
         report.output = json.loads(described["output"])
     if report.status != "SUCCEEDED":
@@ -63,6 +74,15 @@ def follow_execution(
         report.cause = described.get("cause") or cause
         report.failed_state = state
     return report
+
+
+def _duration_s(described: dict[str, Any]) -> float | None:
+    started, stopped = described.get("startDate"), described.get("stopDate")
+    if not isinstance(started, datetime):
+        return None
+    if not isinstance(stopped, datetime):
+        stopped = datetime.now(started.tzinfo)
+    return max(0.0, (stopped - started).total_seconds())
 
 
 def failure_of(events: list[dict[str, Any]]) -> tuple[str | None, str | None, str | None]:

@@ -1,66 +1,56 @@
-"""Resident memory of process trees, from /proc (Linux): what the local cloud holds in RAM."""
+"""Resident memory of process trees (psutil: Linux, macOS, Windows alike): what the local cloud holds in RAM."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 
-__all__ = ["pss_mb", "rss_mb", "tree_pss_mb", "tree_rss_mb"]
+import psutil
 
+__all__ = ["pss_mb", "rss_mb", "tree", "tree_pss_mb", "tree_rss_mb"]
 
-def _children() -> dict[int, list[int]]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
-                ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(ppid, []).append(int(entry))
-    return children
-
-
-def _kb_field_mb(path: str, field: str) -> float:
-    """The ``field:`` line of a /proc file (a size in kB) in MB; 0 when the process is gone."""
-    try:
-        with open(path, encoding="ascii") as lines:
-            for line in lines:
-                if line.startswith(field):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+_MB = 1024 * 1024
 
 
 def rss_mb(pid: int) -> float:
-    return _kb_field_mb(f"/proc/{pid}/status", "VmRSS:")
+    """Resident set size; 0 when the process is gone or cannot be read."""
+    try:
+        return psutil.Process(pid).memory_info().rss / _MB
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return 0.0
 
 
 def pss_mb(pid: int) -> float:
-    """Proportional set size: shared pages divided among the processes that share them."""
-    return _kb_field_mb(f"/proc/{pid}/smaps_rollup", "Pss:")
+    """Proportional set size: shared pages divided among the processes that share them. Where the system has
+    no PSS (macOS, Windows), the unique set size (pages no other process shares), else RSS."""
+    try:
+        process = psutil.Process(pid)
+        try:
+            full = process.memory_full_info()
+        except psutil.AccessDenied:  # the full reading needs more rights on some systems
+            return process.memory_info().rss / _MB
+        return (getattr(full, "pss", None) or getattr(full, "uss", None) or full.rss) / _MB
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return 0.0
 
 
-def _tree(roots: Iterable[int]) -> set[int]:
-    children = _children()
+def tree(roots: Iterable[int]) -> set[int]:
+    """``roots`` and all their living descendants."""
     seen: set[int] = set()
-    stack = list(roots)
-    while stack:
-        pid = stack.pop()
-        if pid in seen:
+    for pid in roots:
+        try:
+            process = psutil.Process(pid)
+            seen.add(pid)
+            seen.update(child.pid for child in process.children(recursive=True))
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue
-        seen.add(pid)
-        stack.extend(children.get(pid, []))
     return seen
 
 
 def tree_rss_mb(roots: Iterable[int]) -> float:
     """The summed RSS of ``roots`` and all their descendants (shared pages counted in each: an upper bound)."""
-    return sum(rss_mb(pid) for pid in _tree(roots))
+    return sum(rss_mb(pid) for pid in tree(roots))
 
 
 def tree_pss_mb(roots: Iterable[int]) -> float:
     """The summed PSS of the tree: what it really holds in RAM."""
-    return sum(pss_mb(pid) for pid in _tree(roots))
+    return sum(pss_mb(pid) for pid in tree(roots))

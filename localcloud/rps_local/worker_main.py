@@ -101,7 +101,8 @@ def _peak_rss_mb() -> int:
                     return int(line.split()[1]) // 1024
     except OSError:
         pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes, but bytes on macOS
+    return peak // (1024 * 1024) if sys.platform == "darwin" else peak // 1024
 
 
 def _end_of_output(nonce: bytes) -> None:

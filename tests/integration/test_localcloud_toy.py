@@ -4,6 +4,7 @@ handler errors, timeouts, crashes, logs, EMF metrics, schedules, the HTTP API an
 from __future__ import annotations
 
 import json
+import re
 import time
 import urllib.error
 import urllib.request
@@ -173,10 +174,13 @@ def test_cli_invoke_and_run_exit_codes(toy_cloud, tmp_path):
     assert run.returncode == 1
     assert "→ Quarantine" in run.stdout
     assert "FAILED in state Rejected: DataQualityError" in run.stderr
+    assert re.fullmatch(r"FAILED run-\S+ in \d+\.\d s", run.stdout.splitlines()[-1])
     ok = toy_cloud.rps("run", "--input", json.dumps({"run": f"cli-{uuid.uuid4().hex}"}))
     assert ok.returncode == 0, ok.stderr
     assert "✓ Check" in ok.stdout
-    assert json.loads(ok.stdout[ok.stdout.index("{") :])["checked"] is True
+    output, _ = json.JSONDecoder().raw_decode(ok.stdout[ok.stdout.index("{") :])
+    assert output["checked"] is True
+    assert re.fullmatch(r"SUCCEEDED run-\S+ in \d+\.\d s", ok.stdout.splitlines()[-1])
 
 
 def test_deploy_changes_configuration_without_a_restart(toy_cloud):

@@ -19,6 +19,8 @@ from typing import Any
 
 _RUN_ID = re.compile(r"^(runs:/)?([0-9a-f]{32})/?$")
 
+EXIT_CODES = "0 the new model is not worse; 1 it is worse; 2 an input cannot be read"
+
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("compare", help="compare two models' metrics (exit 1 when the new is worse)")
@@ -94,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
     worse = new_mae > old_mae * (1 + args.tolerance)
     verdict = (
         f"**Worse**: MAE {new_mae:.3f} > {old_mae:.3f}" + (f" (tolerance {args.tolerance:g})" if args.tolerance else "")
-        if worse else f"Not worse: MAE {new_mae:.3f} vs {old_mae:.3f}."
+        if worse
+        else f"Not worse: MAE {new_mae:.3f} vs {old_mae:.3f}."
     )
     if args.output == "json":
         print(json.dumps({"worse": worse, "old": old, "new": new, "old_label": old_label, "new_label": new_label}))

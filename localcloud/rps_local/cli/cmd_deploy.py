@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from rps_local.cli.common import add_state_dir, parse_overrides
+from rps_local.cli.common import OVERRIDES_HELP, add_state_dir, parse_overrides
 from rps_local.endpoints import control_request, read_endpoints
 from rps_local.errors import DeployError
+
+EXIT_CODES = "0 deployed; 2 a bad template or override, or no local cloud running (the running stack is left as it was)"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("deploy", help="redeploy template.yaml and the code on the running cloud")
-    parser.add_argument("--parameter-overrides", nargs="+", metavar="KEY=VALUE", help="template parameters")
+    parser.add_argument("--parameter-overrides", nargs="+", metavar="KEY=VALUE", help=OVERRIDES_HELP)
     add_state_dir(parser)
     parser.set_defaults(func=run)
 

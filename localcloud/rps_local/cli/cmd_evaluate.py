@@ -15,6 +15,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+EXIT_CODES = "0 measured; 2 the data file or a setting cannot be read"
+
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("evaluate", help="measure the training code on a data file (80/20 time split)")
@@ -44,13 +46,17 @@ def run(args: argparse.Namespace) -> int:
     from rps_core.errors import RpsError
     from rps_core.training.evaluation import evaluate_file
 
+    from rps_local.cli.progress import Progress
+
     try:
         settings = load_settings()
         if args.target:
             settings = replace(settings, target=args.target)
         if args.horizon:
             settings = replace(settings, horizon_hours=args.horizon)
-        result = evaluate_file(args.data, settings)
+        what = args.data or "the embedded 2013 data"
+        with Progress(f"training on {what} and measuring on its last 20%"):
+            result = evaluate_file(args.data, settings)
     except RpsError as exc:
         print(f"rps evaluate: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2

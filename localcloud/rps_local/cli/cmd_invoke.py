@@ -7,6 +7,11 @@ import sys
 
 from rps_local.cli.common import add_state_dir, connect, load_json_file, print_json
 
+EXIT_CODES = (
+    "0 the function returned; 1 it raised (its error is printed, the log tail on stderr); 2 a bad event "
+    "file or no local cloud running"
+)
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("invoke", help="invoke a function (template logical ID) with an event file")

@@ -16,6 +16,8 @@ from typing import Any
 from rps_local.cli.common import add_state_dir, connect, since_window
 from rps_local.errors import LocalCloudError
 
+EXIT_CODES = "0 printed; 2 a bad option or no local cloud running"
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("metrics", help="CloudWatch metrics of the running cloud, with alarm states")

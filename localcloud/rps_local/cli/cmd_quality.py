@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+EXIT_CODES = "0 the gate passes; 1 it fails; 2 the file or a setting cannot be read"
+
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("quality", help="run the quality gate on a raw payload file (exit 1 on failure)")

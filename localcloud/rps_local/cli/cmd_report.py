@@ -11,7 +11,10 @@ import argparse
 from pathlib import Path
 
 from rps_local.cli.common import add_state_dir, connect, since_window
+from rps_local.cli.progress import Progress
 from rps_local.errors import LocalCloudError
+
+EXIT_CODES = "0 charts written (some may say no data yet); 2 a bad option or no local cloud running"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,9 +44,10 @@ def run(args: argparse.Namespace) -> int:
         raise LocalCloudError(f"--since {args.since}: the window start is not in the past")
     _, client = connect(args)
     bucket = client.physical_id("DataBucket")
-    charts = write_charts(
-        client.client("s3"), client.client("cloudwatch"), bucket, args.out, start, now, args.locations
-    )
+    with Progress(f"reading S3 and CloudWatch, drawing the charts in {args.out}"):
+        charts = write_charts(
+            client.client("s3"), client.client("cloudwatch"), bucket, args.out, start, now, args.locations
+        )
     for chart in charts:
         print(f"wrote {chart.path}: {chart.note}")
     empty = [chart.path.name for chart in charts if not chart.has_data]

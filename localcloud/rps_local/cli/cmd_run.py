@@ -1,4 +1,10 @@
-"""``rps run``: start a pipeline execution and follow it state by state until it ends."""
+"""``rps run``: start a pipeline execution and follow it state by state until it ends.
+
+Prints each state as it enters and leaves with its duration, then the execution's output (or the failing
+state, error and cause on stderr), and ends with one line: the final status, the execution's name and its
+duration, e.g. ``SUCCEEDED run-20260101T000000-0a1b2c3d in 35.2 s``. Ctrl-C stops following, not the
+execution.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,14 @@ import argparse
 import json
 import sys
 
-from rps_local.cli.common import add_state_dir, connect, load_json_file, print_json
+from rps_local.cli.common import INTERRUPTED, add_state_dir, connect, load_json_file, print_json
+from rps_local.cli.progress import plain
 from rps_local.errors import LocalCloudError
+
+EXIT_CODES = (
+    "0 the execution SUCCEEDED; 1 it FAILED, TIMED_OUT or was ABORTED, or still runs after --timeout; 2 a "
+    "bad input or no local cloud running"
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,15 +51,26 @@ def run(args: argparse.Namespace) -> int:
         payload = load_json_file(args.input_file, default={})
     _, client = connect(args)
     arn = client.start_execution(payload, state_machine=args.state_machine, name=args.name)
-    print(f"execution {arn.rsplit(':', 1)[-1]}", flush=True)
-    report = follow_execution(client, arn, lambda line: print(line, flush=True), timeout_s=args.timeout)
+    name = arn.rsplit(":", 1)[-1]
+    print(f"execution {name}", flush=True)
+    try:
+        report = follow_execution(
+            client, arn, lambda line: print(plain(line, sys.stdout), flush=True), timeout_s=args.timeout
+        )
+    except KeyboardInterrupt:
+        print(f"interrupted: execution {name} goes on in the cloud", file=sys.stderr, flush=True)
+        return INTERRUPTED
+    code = 1
     if report.status == "SUCCEEDED":
         print_json(report.output)
-        return 0
-    if report.status == "RUNNING":
-        running = ", ".join(f"{name} for {seconds:.0f} s" for name, seconds in client.running_states(arn))
+        code = 0
+    elif report.status == "RUNNING":
+        running = ", ".join(f"{state} for {seconds:.0f} s" for state, seconds in client.running_states(arn))
         print(f"still RUNNING after {args.timeout:.0f} s, in {running or 'no state'}", file=sys.stderr)
-        return 1
-    where = f" in state {report.failed_state}" if report.failed_state else ""
-    print(f"{report.status}{where}: {report.error}: {short_cause(report.cause, 2000)}", file=sys.stderr)
-    return 1
+    else:
+        where = f" in state {report.failed_state}" if report.failed_state else ""
+        failure = f"{report.status}{where}: {report.error}: {short_cause(report.cause, 2000)}"
+        print(plain(failure, sys.stderr), file=sys.stderr)
+    sys.stderr.flush()
+    print(report.summary(), flush=True)
+    return code

@@ -14,6 +14,8 @@ from rps_local.cli.common import add_state_dir
 from rps_local.endpoints import control_request, read_endpoints
 from rps_local.errors import LocalCloudError
 
+EXIT_CODES = "0 fired; 2 no such schedule or no local cloud running"
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("schedule", help="fire a schedule of template.yaml now (e.g. PipelineSchedule)")

@@ -7,6 +7,8 @@ import argparse
 from rps_local.cli.common import add_state_dir, print_json
 from rps_local.endpoints import control_request, read_endpoints
 
+EXIT_CODES = "0 printed; 2 no local cloud running"
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("status", help="show the running local cloud")

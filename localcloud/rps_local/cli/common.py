@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
+import shlex
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +15,17 @@ from rps_local.client import CloudClient
 from rps_local.endpoints import read_endpoints
 from rps_local.errors import EventFileError, LocalCloudError
 
-__all__ = ["add_state_dir", "connect", "load_json_file", "parse_overrides", "print_json"]
+__all__ = [
+    "INTERRUPTED",
+    "OVERRIDES_HELP",
+    "add_state_dir",
+    "connect",
+    "load_json_file",
+    "parse_overrides",
+    "print_json",
+]
+
+INTERRUPTED = 130  # the exit code of a command stopped by Ctrl-C: 128 + SIGINT, as shells report it
 
 
 def add_state_dir(parser: argparse.ArgumentParser) -> None:
@@ -31,15 +43,52 @@ def connect(args: argparse.Namespace) -> tuple[dict[str, Any], CloudClient]:
     return endpoints, CloudClient(endpoints["aws_endpoint_url"], endpoints.get("stack_name", "rps"))
 
 
+OVERRIDES_HELP = (
+    "template parameters as sam deploy takes them: Key=Value pairs in one argument or several, "
+    'Key="a value" quoted, or ParameterKey=Key,ParameterValue=Value'
+)
+_KEY = re.compile(r"[A-Za-z0-9]+")  # CloudFormation parameter names are alphanumeric
+_LONG_FORM = re.compile(r"ParameterKey=([^,]*),ParameterValue=(.*)", re.DOTALL)
+_EXAMPLES = 'Key=Value, Key=Value Key2=Value2, Key="a value" or ParameterKey=Key,ParameterValue=Value'
+
+
 def parse_overrides(items: list[str] | None) -> dict[str, str]:
-    """``Key=Value`` pairs, as ``sam deploy --parameter-overrides`` takes them."""
-    overrides = {}
+    """Template parameters in the forms ``sam deploy --parameter-overrides`` takes: ``Key=Value`` pairs
+    separated by spaces, in one argument or several, a value quoted when it holds spaces (``Key="a b"``,
+    ``Key='a b'``), or ``ParameterKey=Key,ParameterValue=Value``. Anything else, or a key given twice, is a
+    ``LocalCloudError`` naming it: a word is never silently dropped or merged into another value."""
+    overrides: dict[str, str] = {}
     for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise LocalCloudError(f"--parameter-overrides: {item!r} is not Key=Value")
-        overrides[key] = value
+        try:
+            words = shlex.split(item, posix=True)
+        except ValueError as exc:  # an unclosed quote
+            raise LocalCloudError(f"--parameter-overrides: {item!r}: {str(exc).lower()}") from None
+        for word in words:
+            key, value = _override(word)
+            if key in overrides and overrides[key] != value:
+                raise LocalCloudError(f"--parameter-overrides: {key} is given twice ({overrides[key]!r} and {value!r})")
+            overrides[key] = value
     return overrides
+
+
+def _override(word: str) -> tuple[str, str]:
+    long_form = _LONG_FORM.fullmatch(word) if word.startswith("ParameterKey=") else None
+    if long_form:
+        key, value = long_form.groups()
+    elif word.startswith("ParameterKey="):
+        raise LocalCloudError(f"--parameter-overrides: {word!r} is not ParameterKey=Key,ParameterValue=Value")
+    else:
+        key, sep, value = word.partition("=")
+        if not sep:
+            raise LocalCloudError(
+                f"--parameter-overrides: {word!r} is not Key=Value (quote a value that holds spaces); "
+                f"the forms are {_EXAMPLES}"
+            )
+    if not _KEY.fullmatch(key):
+        raise LocalCloudError(
+            f"--parameter-overrides: {word!r}: {key!r} is not a parameter name (letters and digits only)"
+        )
+    return key, value
 
 
 def load_json_file(path: str | None, default: Any = None) -> Any:
