@@ -10,6 +10,7 @@ import pytest
 
 from tests.integration.budgets import limit_s
 from tests.integration.clock import pipeline_clock
+from tests.integration.rps_output import execution_output
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("cloud")]
 
@@ -30,7 +31,7 @@ def test_a_past_range_is_collected_once_without_training_or_moving_thepipeline_c
         "backfill", START, END, "--timeout", str(limit_s("daily_run")), timeout_s=limit_s("daily_run") + 60
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    output = json.loads(done.stdout[done.stdout.index("{") :])
+    output = execution_output(done.stdout)
     # THEN every location's range is stored under its own name, and the run ends after the Map
     assert output["backfill"] == {"start": START, "end": END}
     assert sorted(d["location"] for d in output["datasets"]) == ["EWR", "JFK", "LGA"]

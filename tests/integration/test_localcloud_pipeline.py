@@ -11,6 +11,7 @@ import pytest
 from rps_local.template import load_sam_template
 
 from tests.integration.budgets import limit_s
+from tests.integration.rps_output import execution_output
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("cloud")]
 
@@ -42,7 +43,7 @@ def test_the_real_pipeline_runs_to_succeeded(rps_cloud):
     limit = limit_s("backfill")  # the session's first run backfills
     done = rps_cloud.rps("run", "--timeout", str(limit), timeout_s=limit + 60)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    output = json.loads(done.stdout[done.stdout.index("{") :])
+    output = execution_output(done.stdout)
     assert output["forecasts"], output
     for state in ("Plan", "Ingest", "QualityGate", "Transform", "Train", "Register", "Forecast"):
         assert f"✓ {state}" in done.stdout

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.integration.budgets import limit_s
+from tests.integration.rps_output import execution_output
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("cloud")]
 
@@ -178,7 +179,7 @@ def test_cli_invoke_and_run_exit_codes(toy_cloud, tmp_path):
     ok = toy_cloud.rps("run", "--input", json.dumps({"run": f"cli-{uuid.uuid4().hex}"}))
     assert ok.returncode == 0, ok.stderr
     assert "✓ Check" in ok.stdout
-    output, _ = json.JSONDecoder().raw_decode(ok.stdout[ok.stdout.index("{") :])
+    output = execution_output(ok.stdout)
     assert output["checked"] is True
     assert re.fullmatch(r"SUCCEEDED run-\S+ in \d+\.\d s", ok.stdout.splitlines()[-1])
 

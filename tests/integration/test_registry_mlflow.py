@@ -10,6 +10,7 @@ import pytest
 from rps_local.cloud import git_commit
 
 from tests.integration.budgets import limit_s
+from tests.integration.rps_output import execution_output
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("cloud")]
 
@@ -18,7 +19,7 @@ def _run(rps_cloud) -> dict:
     limit = limit_s("backfill")  # the session's first run backfills
     done = rps_cloud.rps("run", "--timeout", str(limit), timeout_s=limit + 60)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return json.loads(done.stdout[done.stdout.index("{") :])
+    return execution_output(done.stdout)
 
 
 def test_champion_pointer_and_mlflow_alias_agree(rps_cloud):
