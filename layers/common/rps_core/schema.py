@@ -28,7 +28,6 @@ UNITS: dict[str, str] = {
     "wind_direction_10m": "°",
 }
 VARIABLES: tuple[str, ...] = tuple(UNITS)
-TIME_FORMAT = "%Y-%m-%dT%H:%M"
 _TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$")
 
 

@@ -10,15 +10,13 @@ import numpy as np
 
 from rps_core import storage
 from rps_core.config import Settings, parse_time, require
-from rps_core.contract import forecast_key
+from rps_core.contract import forecast_key, format_time
 from rps_core.datasets import load_latest, load_version
 from rps_core.errors import DatasetError, ModelError
 from rps_core.features import HISTORY_HOURS, build_features, feature_columns
 from rps_core.forecasts.runtime import OnnxModel
 from rps_core.registry.pointer import read_model_bytes, require_champion
 from rps_core.schema import Observations
-
-TIME_FORMAT = "%Y-%m-%dT%H:%M"
 
 
 @dataclass(frozen=True)
@@ -103,7 +101,7 @@ def run_forecast(event: Any, settings: Settings, client: Any = None) -> dict[str
     data_bucket = require(settings.data_bucket, "DATA_BUCKET")
     model_bucket = require(settings.model_bucket, "MODEL_BUCKET")
     now = event.get("now") if isinstance(event, dict) else None
-    issued_at = parse_time(now, "now").strftime(TIME_FORMAT) if now else None
+    issued_at = format_time(parse_time(now, "now")) if now else None
     pointer = require_champion(model_bucket, client)
     model = OnnxModel(read_model_bytes(str(pointer["model_uri"]), client))
     versions = _versions(event)

@@ -18,7 +18,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from rps_core.config import Settings
-from rps_core.contract import CLOCK_KEY
+from rps_core.contract import CLOCK_KEY, TIME_FORMAT
 from rps_core.errors import ConfigurationError, ConflictError
 from rps_core.sources.base import Window, floor_hour, format_time
 from rps_core.storage import s3_client
@@ -50,8 +50,8 @@ def read_clock(bucket: str, client: Any = None) -> ClockState | None:
         state = json.loads(resp["Body"].read())
         start = state.get("window_start")
         return ClockState(
-            now=datetime.strptime(state["now"], "%Y-%m-%dT%H:%M").replace(tzinfo=UTC),
-            window_start=None if start is None else datetime.strptime(start, "%Y-%m-%dT%H:%M").replace(tzinfo=UTC),
+            now=datetime.strptime(state["now"], TIME_FORMAT).replace(tzinfo=UTC),
+            window_start=None if start is None else datetime.strptime(start, TIME_FORMAT).replace(tzinfo=UTC),
             etag=str(resp.get("ETag", "")),
             run_id=str(state.get("run_id") or ""),
         )
