@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+import urllib.parse
 import uuid
 from dataclasses import dataclass
 from functools import cached_property
@@ -42,16 +43,32 @@ class FunctionError(LocalCloudError):
 
 
 class CloudClient:
-    def __init__(self, aws_endpoint_url: str, stack_name: str = "rps") -> None:
+    """boto3 clients of a running local cloud, and the calls the CLI and the tests make with them.
+
+    ``via_localstack_client``: make the clients with LocalStack's own Python client
+    (``localstack_client.session.Session``, pointed at this cloud with ``localstack_host``) wherever it
+    knows the service, as a LocalStack user's code would; the integration tests do, so that package is
+    exercised against the cloud for real.
+    """
+
+    def __init__(self, aws_endpoint_url: str, stack_name: str = "rps", *, via_localstack_client: bool = False) -> None:
         self.endpoint_url = aws_endpoint_url
         self.stack_name = stack_name
         creds = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}  # moto accepts any
         self.session = boto3.session.Session(region_name=REGION, **creds)
+        self.localstack_session: Any = None
+        if via_localstack_client:
+            from localstack_client.session import Session as LocalStackSession
+
+            host = urllib.parse.urlsplit(aws_endpoint_url).netloc  # localhost:PORT
+            self.localstack_session = LocalStackSession(region_name=REGION, localstack_host=host, **creds)
         self._physical: dict[str, str] = {}
 
     def client(self, service: str, **config: Any) -> Any:
         # no retries: a local error should surface at once, not after botocore's backoff
         options = Config(retries={"total_max_attempts": 1}, read_timeout=config.pop("read_timeout", 60), **config)
+        if self.localstack_session is not None and service in self.localstack_session._service_endpoint_mapping:
+            return self.localstack_session.client(service, config=options)
         return self.session.client(service, endpoint_url=self.endpoint_url, config=options)
 
     @cached_property

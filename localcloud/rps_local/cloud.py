@@ -57,6 +57,17 @@ def free_port(host: str = "127.0.0.1") -> int:
         return probe.getsockname()[1]
 
 
+LOCALSTACK_PORT = 4566  # where LocalStack's clients (localstack_client, awslocal, samlocal) look by default
+
+
+def port_is_free(host: str, port: int) -> bool:
+    try:
+        check_port(host, port, "probe")
+    except PortInUseError:
+        return False
+    return True
+
+
 def check_port(host: str, port: int, what: str) -> None:
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as werkzeug's server binds

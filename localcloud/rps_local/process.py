@@ -25,10 +25,19 @@ __all__ = ["CloudProcess"]
 class CloudProcess:
     """``CloudProcess(project_dir, state_dir, "--no-mlflow").start()`` → ``.endpoints``, ``.client``."""
 
-    def __init__(self, project_dir: Path | str, state_dir: Path | str, *up_args: str) -> None:
+    def __init__(
+        self,
+        project_dir: Path | str,
+        state_dir: Path | str,
+        *up_args: str,
+        port: int | None = 0,
+        via_localstack_client: bool = False,
+    ) -> None:
         self.project_dir = Path(project_dir).resolve()
         self.state_dir = Path(state_dir).resolve()
-        self.up_args = up_args
+        # ``port`` 0: a free one, since several clouds may run at once; None: rps up's default (4566 if free)
+        self.up_args = up_args if port is None else ("--port", str(port), *up_args)
+        self.via_localstack_client = via_localstack_client
         self.endpoints: dict[str, Any] = {}
         self.ready_s: float | None = None
         self._process: subprocess.Popen[str] | None = None
@@ -36,7 +45,11 @@ class CloudProcess:
 
     @property
     def client(self) -> CloudClient:
-        return CloudClient(self.endpoints["aws_endpoint_url"], self.endpoints.get("stack_name", "rps"))
+        return CloudClient(
+            self.endpoints["aws_endpoint_url"],
+            self.endpoints.get("stack_name", "rps"),
+            via_localstack_client=self.via_localstack_client,
+        )
 
     @property
     def pid(self) -> int:

@@ -27,7 +27,13 @@ EXIT_CODES = (
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("up", help="start the local cloud (moto, template.yaml, MLflow, HTTP API)")
-    parser.add_argument("--port", type=int, default=0, help="the AWS endpoint's port (default: a free one)")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="the AWS endpoint's port (default 4566, LocalStack's, so its clients work unchanged; "
+        "a free one when 4566 is taken; 0: a free one)",
+    )
     parser.add_argument("--http-port", type=int, default=0, help="the HTTP API's port (default: a free one)")
     parser.add_argument("--project-dir", type=Path, default=Path("."), help="where template.yaml is (default .)")
     parser.add_argument("--template", default="template.yaml", help="the SAM template, relative to the project")
@@ -65,15 +71,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rps_local.cloud import LocalCloud
+    from rps_local.cloud import LOCALSTACK_PORT, LocalCloud, port_is_free
 
     state_dir = args.state_dir or Path(os.environ.get("RPS_STATE_DIR") or DEFAULT_STATE_DIR)
+    port = args.port
+    if port is None:
+        port = LOCALSTACK_PORT if port_is_free("127.0.0.1", LOCALSTACK_PORT) else 0
+        if port == 0:
+            print(
+                f"port {LOCALSTACK_PORT} is taken (LocalStack?): the AWS endpoint takes a free port; point "
+                "LocalStack's clients at it with AWS_ENDPOINT_URL or LOCALSTACK_HOST (printed below)",
+                flush=True,
+            )
     cloud = LocalCloud(
         args.project_dir,
         template=args.template,
         state_dir=state_dir.resolve(),
         stack_name=args.stack_name,
-        port=args.port,
+        port=port,
         http_port=args.http_port,
         parameter_overrides=parse_overrides(args.parameter_overrides),
         mlflow=not args.no_mlflow,
