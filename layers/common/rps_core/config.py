@@ -54,6 +54,7 @@ class Settings:
     # Registry and monitoring
     promotion_margin: float = 0.0
     mlflow_tracking_uri: str = ""
+    mlflow_credentials_secret: str = ""  # a Secrets Manager secret's name (rps_core.registry.credentials)
     psi_threshold: float = 0.25
     drift_share_threshold: float = 0.2  # template.yaml DriftShareThreshold: measured on the 2013 data
     realized_mae_threshold: float = 3.0
@@ -179,6 +180,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         freshness_hours=number_setting(env, "FRESHNESS_HOURS", int, d.freshness_hours, 1, 24 * 365),
         promotion_margin=number_setting(env, "PROMOTION_MARGIN", float, d.promotion_margin, 0.0, 1.0),
         mlflow_tracking_uri=env.get("MLFLOW_TRACKING_URI", ""),
+        mlflow_credentials_secret=env.get("MLFLOW_CREDENTIALS_SECRET", "").strip(),
         psi_threshold=number_setting(env, "PSI_THRESHOLD", float, d.psi_threshold, 0.0, 100.0),
         drift_share_threshold=number_setting(env, "DRIFT_SHARE_THRESHOLD", float, d.drift_share_threshold, 0.0, 1.0),
         realized_mae_threshold=number_setting(env, "REALIZED_MAE_THRESHOLD", float, d.realized_mae_threshold, 0.0, 1e6),

@@ -40,3 +40,7 @@ class ModelError(RpsError):
 
 class ConflictError(RpsError):
     """A write-once object already exists, or a conditional update lost a race."""
+
+
+class TrackingAuthError(ConfigurationError):
+    """The MLflow tracking server refused the request (HTTP 401/403): credentials missing or wrong."""

@@ -9,6 +9,7 @@ from typing import Any
 from rps_core import storage
 from rps_core.config import Settings, require
 from rps_core.errors import InvalidEventError
+from rps_core.registry.credentials import use_tracking_credentials
 from rps_core.registry.mlmodel import mlmodel_files
 from rps_core.registry.pointer import (
     CHAMPION_KEY,
@@ -69,6 +70,8 @@ def run_register(event: Any, settings: Settings, client: Any = None, now: dateti
     run: TrackedRun | None = None
     version, run_id = model_id, ""
     if settings.mlflow_tracking_uri:
+        if settings.mlflow_credentials_secret:
+            use_tracking_credentials(settings.mlflow_credentials_secret)
         run = start_run(
             settings.mlflow_tracking_uri, candidate, _files(bucket, model_id, client) | mlmodel_files(candidate),
             champion_metrics=evaluation.get("metrics"),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rps_core.errors import ConfigurationError
+from rps_core.errors import ConfigurationError, TrackingAuthError
 
 EXPERIMENT = "rps"
 ALIAS = "champion"
@@ -100,9 +100,18 @@ def start_run(
         raise ConfigurationError("MLFLOW_TRACKING_URI: required for tracking")
     from mlflow import MlflowClient
     from mlflow.entities import Metric, Param, RunTag
+    from mlflow.exceptions import MlflowException
 
     client = MlflowClient(tracking_uri, registry_uri=tracking_uri)
-    found = client.get_experiment_by_name(experiment)
+    try:
+        found = client.get_experiment_by_name(experiment)
+    except MlflowException as exc:
+        if exc.get_http_status_code() in (401, 403) or "error code 401" in str(exc) or "error code 403" in str(exc):
+            raise TrackingAuthError(
+                f"the MLflow tracking server {tracking_uri} refused the request: its credentials are missing or "
+                "wrong (MlflowCredentialsSecret names a Secrets Manager secret with them)"
+            ) from None
+        raise
     experiment_id = found.experiment_id if found else client.create_experiment(experiment)
     tags = {
         "mlflow.runName": str(candidate["model_id"]),
