@@ -119,8 +119,10 @@ class LambdaRuntime:
     def _environment(self, spec: FunctionSpec, code_dir: Path) -> dict[str, str]:
         env = {k: os.environ[k] for k in _PASSED_THROUGH if k in os.environ}
         # No X-Ray daemon here: Powertools Tracer stays off, as under `sam local invoke`
-        env.update({"AWS_ENDPOINT_URL": self.endpoint_url, "TZ": "UTC", "POWERTOOLS_TRACE_DISABLED": "true"})
+        env.update({"TZ": "UTC", "POWERTOOLS_TRACE_DISABLED": "true"})
         env.update(spec.environment)
+        # The template declares AWS_ENDPOINT_URL empty (for `sam local --env-vars`): here it is this cloud
+        env["AWS_ENDPOINT_URL"] = spec.environment.get("AWS_ENDPOINT_URL") or self.endpoint_url
         env.update(
             {  # reserved: the template cannot override these on AWS either
                 "_HANDLER": spec.handler,

@@ -34,6 +34,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="the AWS endpoint's port (default 4566, LocalStack's, so its clients work unchanged; "
         "a free one when 4566 is taken; 0: a free one)",
     )
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="the address to listen on (default 127.0.0.1; 0.0.0.0 lets containers, as `sam local` starts "
+        "them, reach the cloud)",
+    )
     parser.add_argument("--http-port", type=int, default=0, help="the HTTP API's port (default: a free one)")
     parser.add_argument("--project-dir", type=Path, default=Path("."), help="where template.yaml is (default .)")
     parser.add_argument("--template", default="template.yaml", help="the SAM template, relative to the project")
@@ -76,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     state_dir = args.state_dir or Path(os.environ.get("RPS_STATE_DIR") or DEFAULT_STATE_DIR)
     port = args.port
     if port is None:
-        port = LOCALSTACK_PORT if port_is_free("127.0.0.1", LOCALSTACK_PORT) else 0
+        port = LOCALSTACK_PORT if port_is_free(args.host, LOCALSTACK_PORT) else 0
         if port == 0:
             print(
                 f"port {LOCALSTACK_PORT} is taken (LocalStack?): the AWS endpoint takes a free port; point "
@@ -89,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
         state_dir=state_dir.resolve(),
         stack_name=args.stack_name,
         port=port,
+        host=args.host,
         http_port=args.http_port,
         parameter_overrides=parse_overrides(args.parameter_overrides),
         mlflow=not args.no_mlflow,
