@@ -2,7 +2,8 @@
 (rps_local.load_data: the embedded stations moved and shifted, never a quality claim) uploaded as the CSV,
 one of them planted with a bad first window, then the first run (backfill of Jan-Oct 2013) from start to
 SUCCEEDED. Reports the run's time, the time per location, the Map and Train states' durations, the
-quarantined location and the forecasts, and the peak memory (PSS) of the whole cloud sampled during the run.
+quarantined location and the forecasts, the peak memory (PSS) of the whole cloud sampled during the run,
+and the largest state input/output (Step Functions' limit is 256 KB; moto does not enforce it).
 
 The model is the default one unless ``RPS_BENCH_SMALL_MODEL=1`` (one booster of 100 rounds); Train's row
 budget (rps_core.training.split.ROW_BUDGET) bounds its table at any N.
@@ -34,6 +35,34 @@ def _state_seconds(history: list[dict[str, Any]], name: str) -> float | None:
     entered = [e["timestamp"] for e in history if e.get("stateEnteredEventDetails", {}).get("name") == name]
     exited = [e["timestamp"] for e in history if e.get("stateExitedEventDetails", {}).get("name") == name]
     return (max(exited) - min(entered)).total_seconds() if entered and exited else None
+
+
+def _task_seconds(history: list[dict[str, Any]]) -> dict[str, float]:
+    """Mean seconds of each task state (Ingest, QualityGate, Transform...) over its runs in the execution."""
+    by_id = {e["id"]: e for e in history}
+    spans: dict[str, list[float]] = {}
+    for event in history:
+        if event["type"] != "TaskStateExited":
+            continue
+        name = event["stateExitedEventDetails"]["name"]
+        entered = by_id.get(event.get("previousEventId", -1))
+        while entered is not None and entered["type"] != "TaskStateEntered":
+            entered = by_id.get(entered.get("previousEventId", -1))
+        if entered is not None:
+            spans.setdefault(name, []).append((event["timestamp"] - entered["timestamp"]).total_seconds())
+    return {name: sum(values) / len(values) for name, values in spans.items()}
+
+
+def _largest_state_kb(history: list[dict[str, Any]]) -> float:
+    """The largest input or output a state had, in KB (Step Functions refuses more than 256 KB)."""
+    sizes = [
+        len(details.get(field, "") or "")
+        for event in history
+        for key, details in event.items()
+        if key.endswith("EventDetails") and isinstance(details, dict)
+        for field in ("input", "output")
+    ]
+    return max(sizes, default=0) / 1024
 
 
 def _run(count: int, work: Path, small_model: bool) -> dict[str, Any]:
@@ -75,6 +104,8 @@ def _run(count: int, work: Path, small_model: bool) -> dict[str, Any]:
             "quarantined": ",".join(locations.get("quarantined", [])) == bad,
             "forecasts": len(output.get("forecasts", [])),
             "peak_mb": peak[0],
+            "largest_state_kb": _largest_state_kb(history),
+            "task_s": _task_seconds(history),
             "error": done.get("error"),
         }
 
@@ -98,6 +129,8 @@ def run() -> list[dict[str, Any]]:
                     "bad_one_quarantined": out["quarantined"],
                     "forecasts": out["forecasts"],
                     "cloud_peak_pss_mb": round(out["peak_mb"]),
+                    "largest_state_kb": round(out["largest_state_kb"], 1),
+                    "mean_task_s": " ".join(f"{k}={v:.2f}" for k, v in sorted(out["task_s"].items())),
                 }
             )
     return rows
