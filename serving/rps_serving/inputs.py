@@ -1,14 +1,18 @@
-"""Validated request rows to ``rps_core.schema.Observations``, with the checks pydantic cannot express:
-times are real, on the hour, consecutive and in order, and the target's last value is known."""
+"""Validated request observations to a forecast's input (``forecasting.Window``), with the checks
+pydantic cannot express: times are real, on the hour, consecutive and in order, and the target's last
+value is known. Both body forms (columns and rows) are read without building per-observation objects
+beyond what the JSON parser made: one numpy conversion for the times and one for all the values."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 from rps_core.config import Location
 from rps_core.schema import VARIABLES, Observations, format_times
+
+from rps_serving.forecasting import Window
 
 Loc = tuple[str | int, ...]
 
@@ -21,7 +25,8 @@ class InputError(Exception):
         self.errors = [{"loc": list(loc), "msg": msg, "type": kind}]
 
 
-def _times(times: list[str], loc: Loc) -> np.ndarray:
+def _times(times: list[str], at: Any) -> np.ndarray:
+    """datetime64[m] of validated ``YYYY-MM-DDTHH:MM`` strings; ``at(i, "time")`` locates item i."""
     try:
         parsed = np.array(times, dtype="datetime64[m]")
     except ValueError:
@@ -29,40 +34,73 @@ def _times(times: list[str], loc: Loc) -> np.ndarray:
             try:
                 np.datetime64(t, "m")
             except ValueError:
-                raise InputError((*loc, i, "time"), f"{t!r} is not a valid date and time") from None
+                raise InputError(at(i, "time"), f"{t!r} is not a valid date and time") from None
         raise
     minutes = parsed.astype(np.int64)
     off_hour = np.flatnonzero(minutes % 60)
     if off_hour.size:
         i = int(off_hour[0])
-        raise InputError((*loc, i, "time"), f"{times[i]!r} is not on the hour")
+        raise InputError(at(i, "time"), f"{times[i]!r} is not on the hour")
     gaps = np.flatnonzero(np.diff(minutes) != 60)
     if gaps.size:
         i = int(gaps[0]) + 1
         expected = str(parsed[i - 1] + np.timedelta64(60, "m"))
         raise InputError(
-            (*loc, i, "time"),
-            f"expected {expected} after {times[i - 1]} (consecutive hours, oldest first), got {times[i]}",
+            at(i, "time"), f"expected {expected} after {times[i - 1]} (consecutive hours, oldest first), got {times[i]}"
         )
-    return parsed.astype("datetime64[h]")
+    return parsed
+
+
+def to_window(location: Location, observations: Any, target: str, loc: Loc = ("body", "observations")) -> Window:
+    """``observations`` as validated by ``schemas.Observations`` (columns or rows), at the configured
+    location; null readings become NaN."""
+    if isinstance(observations, Mapping):
+        times = observations["time"]
+        # np.array turns None into NaN in a float64 array: no per-value Python work.
+        values = np.array([observations[name] for name in VARIABLES], dtype=np.float64)
+
+        def at(i: int, name: str) -> Loc:
+            return (*loc, name, i)
+    else:
+        rows: Sequence[Any] = observations
+        times = [r["time"] for r in rows]
+        values = np.array([[r[name] for r in rows] for name in VARIABLES], dtype=np.float64)
+
+        def at(i: int, name: str) -> Loc:
+            return (*loc, i, name)
+
+    parsed = _times(times, at)
+    t = VARIABLES.index(target)
+    if np.isnan(values[t, -1]):
+        raise InputError(
+            at(len(times) - 1, target),
+            f"the last observation's {target} is null: the forecast is that value plus the predicted change",
+        )
+    last = parsed[-1].astype("datetime64[h]")
+    return Window(location.name, location.latitude, location.longitude, values, last, times[-1])
 
 
 def to_observations(
-    location: Location, rows: Sequence[Any], target: str, loc: Loc = ("body", "observations")
+    location: Location, observations: Any, target: str, loc: Loc = ("body", "observations")
 ) -> Observations:
-    """``rows`` as validated by ``schemas.Observation``, at the configured location; null readings become NaN."""
-    time = _times([r["time"] for r in rows], loc)
-    values = {name: np.array([r[name] for r in rows], dtype=np.float64) for name in VARIABLES}
-    if np.isnan(values[target][-1]):
-        raise InputError(
-            (*loc, len(rows) - 1, target),
-            f"the last observation's {target} is null: the forecast is that value plus the predicted change",
-        )
+    """As ``to_window``, as ``rps_core.schema.Observations`` (for callers that use the library's type)."""
+    w = to_window(location, observations, target, loc)
+    time = w.last_hour - np.arange(w.values.shape[1] - 1, -1, -1).astype("timedelta64[h]")
+    values = {name: w.values[i] for i, name in enumerate(VARIABLES)}
     return Observations(location.name, time, values, location.latitude, location.longitude)
 
 
 def observation_rows(obs: Observations) -> list[dict[str, Any]]:
-    """The API's observation records of ``obs`` (NaN as null): what ``to_observations`` reads back. For
-    clients that hold ``Observations`` (the benches, the tests)."""
-    columns = {name: [None if np.isnan(v) else float(v) for v in obs.values[name]] for name in VARIABLES}
-    return [{"time": t, **{name: columns[name][i] for name in VARIABLES}} for i, t in enumerate(format_times(obs.time))]
+    """The API's observation records of ``obs`` (NaN as null): the rows form. For clients that hold
+    ``Observations`` (the benches, the tests)."""
+    columns = observation_columns(obs)
+    times = columns.pop("time")
+    return [{"time": t, **{name: columns[name][i] for name in VARIABLES}} for i, t in enumerate(times)]
+
+
+def observation_columns(obs: Observations) -> dict[str, list[Any]]:
+    """The columns form of ``obs`` (NaN as null)."""
+    columns: dict[str, list[Any]] = {"time": format_times(obs.time)}
+    for name in VARIABLES:
+        columns[name] = [None if np.isnan(v) else float(v) for v in obs.values[name]]
+    return columns

@@ -1,9 +1,12 @@
 """The API's request and response models (pydantic v2).
 
-Observations use the Open-Meteo field names (``time`` + the hourly variables of ``rps_core.schema``).
-A request carries exactly ``HISTORY_HOURS`` of them, the history one prediction needs; the OpenAPI
-schema states it as minItems = maxItems. Values are numbers or null (a missing reading), never NaN or
-Infinity, and within the quality gate's physical range of their variable; unknown fields are rejected.
+Observations use the Open-Meteo field names (``time`` + the hourly variables of ``rps_core.schema``),
+in either of two forms: columns (``{"time": [...], "temperature_2m": [...], ...}``, the shape of an
+Open-Meteo ``hourly`` object and of the rest of the product: no per-row objects to build or validate) or
+rows (``[{"time": ..., "temperature_2m": ..., ...}, ...]``). A request carries exactly ``HISTORY_HOURS``
+of them, the history one prediction needs; the OpenAPI schema states it as minItems = maxItems. Values
+are numbers or null (a missing reading), never NaN or Infinity, and within the quality gate's physical
+range of their variable; unknown fields are rejected.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, with_config
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, with_config
 from rps_core.features import HISTORY_HOURS
 from rps_core.quality import PHYSICAL_RANGES
 from rps_core.schema import UNITS, VARIABLES
@@ -37,12 +40,36 @@ Observation = with_config(ConfigDict(extra="forbid", strict=True, allow_inf_nan=
     TypedDict("Observation", {"time": Time, **{name: _reading(name) for name in VARIABLES}})  # type: ignore[misc]
 )
 
+
+def _exactly(item: Any, what: str) -> Any:
+    return Annotated[list[item], Field(min_length=HISTORY_HOURS, max_length=HISTORY_HOURS, description=what)]
+
+
+ObservationRows = _exactly(Observation, f"exactly {HISTORY_HOURS} consecutive hourly observations, oldest first")
+
+# The same observations as parallel arrays (Open-Meteo's ``hourly`` object): one list per field.
+ObservationColumns = with_config(ConfigDict(extra="forbid", strict=True, allow_inf_nan=False))(
+    TypedDict(  # type: ignore[misc]
+        "ObservationColumns",
+        {
+            "time": _exactly(Time, f"exactly {HISTORY_HOURS} consecutive UTC hours, oldest first"),
+            **{name: _exactly(_reading(name), f"one value per time ({UNITS[name]})") for name in VARIABLES},
+        },
+    )
+)
+
+
+def _form(value: Any) -> str | None:
+    # An array is the rows form, an object the columns form; anything else matches neither (a 422).
+    return "rows" if isinstance(value, list) else "columns" if isinstance(value, dict) else None
+
+
 Observations = Annotated[
-    list[Observation],
-    Field(
-        min_length=HISTORY_HOURS,
-        max_length=HISTORY_HOURS,
-        description=f"exactly {HISTORY_HOURS} consecutive hourly observations, oldest first",
+    Annotated[ObservationRows, Tag("rows")] | Annotated[ObservationColumns, Tag("columns")],
+    Discriminator(
+        _form,
+        custom_error_type="observations_form",
+        custom_error_message="observations: an object of columns (time and every variable) or an array of rows",
     ),
 ]
 
