@@ -10,6 +10,7 @@ thousands of real windows against the training build).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,13 +35,38 @@ class _Window:
     offset: int
 
 
-def _calendar_tables() -> tuple[np.ndarray, np.ndarray]:
-    """``time_encoding`` of every hour of the day [24, 2] and day of the year (a leap year) [366, 2]."""
-    hours = np.arange(24).astype("datetime64[h]")
-    days = np.arange(np.datetime64("2012-01-01"), np.datetime64("2013-01-01")).astype("datetime64[h]")
-    by_hour = np.stack([time_encoding(n, hours) for n in _TIMES[:2]], axis=1)
-    by_day = np.stack([time_encoding(n, days) for n in _TIMES[2:]], axis=1)
-    return by_hour, by_day
+class _HourColumns:
+    """The columns that depend only on the hour and the place (calendar and sun, 11 of them), memoised
+    per UTC day and place: a miss computes the day's 24 rows in one pass (the numpy calls cost the same
+    for 24 rows as for one), and the requests of that day and place read them. Elementwise functions
+    and per-row means: the same numbers as computed for any other span. Bounded; safe between threads."""
+
+    def __init__(self, days: int = 256) -> None:
+        self._days: dict[tuple[int, float, float], np.ndarray] = {}
+        self._size = days
+        self._lock = threading.Lock()
+
+    def rows(self, last_hour: np.ndarray, latitude: np.ndarray, longitude: np.ndarray) -> np.ndarray:
+        out = np.empty((last_hour.shape[0], len(_TIMES) + 7))
+        for i, (hour, lat, lon) in enumerate(
+            zip(last_hour.tolist(), latitude.tolist(), longitude.tolist(), strict=True)
+        ):
+            day = hour // 24
+            block = self._days.get((day, lat, lon))
+            if block is None:
+                block = self._day(day, lat, lon)
+            out[i] = block[hour - 24 * day]
+        return out
+
+    def _day(self, day: int, lat: float, lon: float) -> np.ndarray:
+        hours = np.arange(24 * day, 24 * day + 24, dtype=np.int64)
+        calendar = [time_encoding(name, hours.astype("datetime64[h]")) for name in _TIMES]
+        block = np.column_stack([*calendar, solar_rows(hours, np.full(24, lat), np.full(24, lon))])
+        with self._lock:
+            if len(self._days) >= self._size:
+                del self._days[next(iter(self._days))]  # the oldest day first
+            self._days[(day, lat, lon)] = block
+        return block
 
 
 class RowFeatures:
@@ -58,7 +84,14 @@ class RowFeatures:
             + [s.window for s in specs if s.a in _WIND_UV] + [1]
         )  # fmt: skip
         self._windows = self._compile_windows(specs)
-        self._hour_table, self._day_table = _calendar_tables()
+        self._std_windows = [w for w in self._windows if any(s.kind == "std" and s.window == w.length for s in specs)]
+        # The statistics' slots (one per window and series, in order) of the windows with a std.
+        first = dict(
+            zip(self._windows, np.cumsum([0] + [len(w.series) for w in self._windows[:-1]]).tolist(), strict=True)
+        )
+        slots = [first[w] + j for w in self._std_windows for j in range(len(w.series))]
+        self._std_segments = np.array(slots, dtype=np.intp)
+        self._hours = _HourColumns()
         self._ia, self._ib = self._compile_columns(specs)
 
     def _compile_windows(self, specs: list[Spec]) -> list[_Window]:
@@ -139,8 +172,7 @@ class RowFeatures:
         with np.errstate(invalid="ignore", divide="ignore"):
             self._wind(series)
             self._statistics(series, block)
-        self._calendar(last_hour, block)
-        block[:, self._zero - 7 : self._zero] = solar_rows(last_hour, latitude, longitude)
+        block[:, self._zero - 7 - len(_TIMES) : self._zero] = self._hours.rows(last_hour, latitude, longitude)
         block[:, self._zero] = 0.0
         return (block[:, self._ia] - block[:, self._ib]).astype(np.float32)
 
@@ -167,22 +199,16 @@ class RowFeatures:
         total = np.concatenate([self._window_sums(clean, w) for w in self._windows], axis=1)
         mean = total / count
         means = np.where(count >= self._need_mean, mean, np.nan)
-        square = np.where(missing, 0.0, (x - mean[:, self._stat_segment]) ** 2)
-        var = np.concatenate([self._window_sums(square, w) for w in self._windows], axis=1) / count
-        stds = np.where(count >= self._need_std, np.sqrt(var), np.nan)
         start = HISTORY_HOURS * len(SERIES)
         k = count.shape[1]
         block[:, start : start + k] = means
-        block[:, start + k : start + 2 * k] = stds
         block[:, start + 2 * k : start + 3 * k] = means * self._stat_length
-
-    def _calendar(self, last_hour: np.ndarray, block: np.ndarray) -> None:
-        t = last_hour.astype("datetime64[h]")
-        days = t.astype("datetime64[D]")
-        day_of_year = (days - days.astype("datetime64[Y]")).astype(np.intp)
-        start = self._zero - 7 - len(_TIMES)
-        block[:, start : start + 2] = self._hour_table[last_hour % 24]
-        block[:, start + 2 : start + 4] = self._day_table[day_of_year]
+        # Standard deviations only where a column reads one (the other slots are never gathered).
+        square = np.where(missing, 0.0, (x - mean[:, self._stat_segment]) ** 2)
+        var = np.concatenate([self._window_sums(square, w) for w in self._std_windows], axis=1)
+        n_std = count[:, self._std_segments]
+        stds = np.where(n_std >= self._need_std[self._std_segments], np.sqrt(var / n_std), np.nan)
+        block[:, start + k + self._std_segments] = stds
 
     def of(self, windows: list[Observations]) -> np.ndarray:
         """The rows of observation windows (each at least HISTORY_HOURS long, on an hourly grid)."""
