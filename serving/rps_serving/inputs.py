@@ -10,11 +10,18 @@ from typing import Any
 
 import numpy as np
 from rps_core.config import Location
+from rps_core.quality import PHYSICAL_RANGES
 from rps_core.schema import VARIABLES, Observations, format_times
 
 from rps_serving.forecasting import Window
+from rps_serving.schemas import TIME_PATTERN, TIME_RE
 
 Loc = tuple[str | int, ...]
+# The columns form's element constraints (schemas._column documents them), checked per column here.
+_LOW = np.array([[PHYSICAL_RANGES[name].low] for name in VARIABLES])
+_HIGH = np.array([[PHYSICAL_RANGES[name].high] for name in VARIABLES])
+_TIME_TEMPLATE = np.frombuffer(b"0000-00-00T00:00", dtype=np.uint8)
+_DIGIT = np.equal(_TIME_TEMPLATE, ord("0"))  # where the pattern has a digit
 
 
 class InputError(Exception):
@@ -51,6 +58,38 @@ def _times(times: list[str], at: Any) -> np.ndarray:
     return parsed
 
 
+def _check_time_format(times: list[str], at: Any) -> None:
+    """Every time matches schemas.TIME_PATTERN (YYYY-MM-DDTHH:MM), checked on the bytes of all at once."""
+    if all(len(t) == len(_TIME_TEMPLATE) for t in times):
+        joined = "".join(times)
+        if joined.isascii():
+            chars = np.frombuffer(joined.encode(), dtype=np.uint8).reshape(len(times), -1)
+            digits = (chars >= ord("0")) & (chars <= ord("9"))
+            bad = np.flatnonzero(np.where(_DIGIT, ~digits, chars != _TIME_TEMPLATE).any(axis=1))
+            if not bad.size:
+                return
+    for i, t in enumerate(times):  # slow path: name the first that does not match
+        if len(t) != len(_TIME_TEMPLATE) or not TIME_RE.match(t):
+            raise InputError(at(i, "time"), f"String should match pattern '{TIME_PATTERN}'", "string_pattern_mismatch")
+
+
+def _check_ranges(values: np.ndarray, at: Any) -> None:
+    """Every value in its variable's physical range (NaN, a null, is in range: it is missing)."""
+    low, high = values < _LOW, values > _HIGH
+    if low.any() or high.any():
+        row, i = np.argwhere(low | high)[0]
+        name = VARIABLES[row]
+        if low[row, i]:
+            raise InputError(
+                at(int(i), name),
+                f"Input should be greater than or equal to {PHYSICAL_RANGES[name].low:g}",
+                "greater_than_equal",
+            )
+        raise InputError(
+            at(int(i), name), f"Input should be less than or equal to {PHYSICAL_RANGES[name].high:g}", "less_than_equal"
+        )
+
+
 def to_window(location: Location, observations: Any, target: str, loc: Loc = ("body", "observations")) -> Window:
     """``observations`` as validated by ``schemas.Observations`` (columns or rows), at the configured
     location; null readings become NaN."""
@@ -61,6 +100,9 @@ def to_window(location: Location, observations: Any, target: str, loc: Loc = ("b
 
         def at(i: int, name: str) -> Loc:
             return (*loc, name, i)
+
+        _check_time_format(times, at)
+        _check_ranges(values, at)
     else:
         rows: Sequence[Any] = observations
         times = [r["time"] for r in rows]
