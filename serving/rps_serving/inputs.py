@@ -60,7 +60,7 @@ def _times(times: list[str], at: Any) -> np.ndarray:
 
 def _check_time_format(times: list[str], at: Any) -> None:
     """Every time matches schemas.TIME_PATTERN (YYYY-MM-DDTHH:MM), checked on the bytes of all at once."""
-    if all(len(t) == len(_TIME_TEMPLATE) for t in times):
+    if set(map(len, times)) == {len(_TIME_TEMPLATE)}:  # in C: a generator here costs 100 us per body
         joined = "".join(times)
         if joined.isascii():
             chars = np.frombuffer(joined.encode(), dtype=np.uint8).reshape(len(times), -1)
