@@ -446,15 +446,43 @@ def _size() -> list[dict[str, Any]]:
     top = sorted(sizes.items(), key=lambda kv: -kv[1])[:4]
     note = ", ".join(f"{k} {v / MIB:.0f}" for k, v in top) + f", code {code / MIB:.1f} MiB; no .pyc"
     rows = [
-        {"case": "package: serving function + its layer (installed sizes)", "MiB": once,
-         "goal": "< 150 MiB (Lambda: 250)", "met": once < 150, "note": note},
+        {"case": "package: serving function + its layer (installed sizes, before the Makefiles' trimming)",
+         "MiB": once, "note": note},
     ]  # fmt: skip
+    rows += _built_size()
     built = ROOT / ".aws-sam" / "build"
     if (built / "ServingFunction").is_dir() and (built / "CoreLayer").is_dir():  # after `make sizes`
         total = (_tree_size(built / "ServingFunction", True) + _tree_size(built / "CoreLayer", True)) / MIB
         rows.append({"case": "package as sam build made it (.aws-sam/build)", "MiB": total,
-                     "goal": "< 150 MiB", "met": total < 150, "note": "as deployed, .pyc included"})  # fmt: skip
+                     "goal": "< 100 MiB", "met": total < 100, "note": "as deployed, .pyc included"})  # fmt: skip
     return rows
+
+
+def _built_size() -> list[dict[str, Any]]:
+    """serving/Makefile and layers/common/Makefile run as sam build runs them (pip from the configured
+    index), into a temporary directory: the package as deployed, with its largest parts."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = {"ServingFunction": Path(tmp) / "function", "CoreLayer": Path(tmp) / "layer"}
+        for (target, artifacts), source in zip(
+            out.items(), (ROOT / "serving", ROOT / "layers" / "common"), strict=True
+        ):
+            artifacts.mkdir()
+            proc = subprocess.run(
+                ["make", "-s", f"build-{target}", f"ARTIFACTS_DIR={artifacts}", f"PYTHON={sys.executable}"],
+                cwd=source, capture_output=True, text=True, timeout=900, check=False,
+            )  # fmt: skip
+            if proc.returncode != 0:
+                return [{"case": "package as the Makefiles build it", "note": f"not measured: {proc.stderr[-200:]}"}]
+        function, layer = _tree_size(out["ServingFunction"], True), _tree_size(out["CoreLayer"], True)
+        parts = {p.name: _tree_size(p, True) for d in (out["ServingFunction"], out["CoreLayer"] / "python")
+                 for p in d.iterdir() if p.is_dir() and not p.name.endswith(".dist-info")}  # fmt: skip
+    top = sorted(parts.items(), key=lambda kv: -kv[1])[:6]
+    total = (function + layer) / MIB
+    note = f"function {function / MIB:.1f} + layer {layer / MIB:.1f}; " + ", ".join(
+        f"{k} {v / MIB:.1f}" for k, v in top
+    )
+    return [{"case": "package as the Makefiles build it (function + CoreLayer, .pyc included)", "MiB": total,
+             "goal": "< 100 MiB (Lambda: 250)", "met": total < 100, "note": note}]  # fmt: skip
 
 
 def run() -> list[dict[str, Any]]:
