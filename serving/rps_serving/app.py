@@ -21,7 +21,7 @@ from rps_serving.bodies import body_openapi, json_body
 from rps_serving.config import ServingConfig
 from rps_serving.errors import ModelUnavailable, NotFound
 from rps_serving.forecasting import Prediction, Window, predict
-from rps_serving.inputs import InputError, to_window
+from rps_serving.inputs import InputError, to_window, to_windows
 from rps_serving.latest import LatestData, usable_tail
 from rps_serving.limits import BodyLimitMiddleware
 from rps_serving.metrics import EmfWriter, MetricsMiddleware, make_metrics, observed
@@ -126,13 +126,13 @@ def create_app(
     async def predict_batch(request: Request) -> JSONBytes:
         body = await json_body(request, batch_request)
         model = await champion()
-        batch: list[Window] = [
-            to_window(
-                config.settings.location(item.location), item.observations, model.target,
-                ("body", "items", i, "observations"),
-            )
-            for i, item in enumerate(body.items)  # type: ignore[attr-defined]
-        ]  # fmt: skip
+        items = body.items  # type: ignore[attr-defined]
+        batch: list[Window] = to_windows(
+            [config.settings.location(item.location) for item in items],
+            [item.observations for item in items],
+            model.target,
+            [("body", "items", i, "observations") for i in range(len(items))],
+        )
         # One feature pass and one ONNX call for the whole batch.
         forecasts = [answer(p, model, request) for p in predict(model, batch)]
         return JSONBytes(fields(BatchForecast, model_version=model.version, forecasts=forecasts))

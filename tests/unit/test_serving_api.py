@@ -283,6 +283,28 @@ def test_bad_columns_are_a_422_at_their_place(
     assert named in details(resp)
 
 
+def test_a_batch_of_columns_gives_the_single_forecasts(api: Api, trained: Trained) -> None:
+    # GIVEN three columns-form items (checked and converted together) WHEN posted as a batch
+    items = [columns_of({"location": loc, "observations": request_rows(trained.obs, end)})
+             for loc, end in (("JFK", len(trained.obs)), ("LGA", 400), ("EWR", 500))]  # fmt: skip
+    resp = api.post("/predict/batch", {"items": items})
+    # THEN each forecast is the one a single request gets
+    assert resp.status == 200, resp.text
+    assert resp.json()["forecasts"] == [api.post("/predict", item).json() for item in items]
+
+
+@pytest.mark.parametrize(("case", "change", "loc", "named"), BAD_COLUMNS, ids=[c[0] for c in BAD_COLUMNS])
+def test_a_bad_item_among_columns_is_named_as_alone(
+    api: Api, body: dict[str, Any], case: str, change: Any, loc: list[Any], named: str
+) -> None:
+    # GIVEN a batch of good columns-form items and one bad WHEN posted THEN the 422 names the bad item's place
+    resp = api.post("/predict/batch", {"items": [columns_of(body), change(body), columns_of(body)]})
+    assert resp.status == 422, resp.text
+    at_item = ["body", "items", 1, *loc[1:]]
+    assert at_item in [e["loc"] for e in resp.json()["detail"]], resp.text
+    assert named in details(resp)
+
+
 # ---------------------------------------------------------------- event sources and the stage prefix
 
 
