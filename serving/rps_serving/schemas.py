@@ -39,7 +39,7 @@ def _reading(name: str) -> Any:
 # One hourly observation: ``time`` and every variable of ``rps_core.schema``, by their API names. A
 # TypedDict, not a model: validating HISTORY_HOURS of them is about 30% faster.
 Observation = with_config(ConfigDict(extra="forbid", strict=True, allow_inf_nan=False))(
-    TypedDict("Observation", {"time": Time, **{name: _reading(name) for name in VARIABLES}})  # type: ignore[misc]
+    TypedDict("Observation", {"time": Time, **{name: _reading(name) for name in VARIABLES}})  # type: ignore[misc, operator]
 )
 
 
@@ -61,7 +61,7 @@ def _column(documented: Any, validated: Any) -> Any:
 
 # The same observations as parallel arrays (Open-Meteo's ``hourly`` object): one list per field.
 ObservationColumns = with_config(ConfigDict(extra="forbid", strict=True, allow_inf_nan=False))(
-    TypedDict(  # type: ignore[misc]
+    TypedDict(  # type: ignore[misc, operator]
         "ObservationColumns",
         {
             "time": _column(_exactly(Time, f"exactly {HISTORY_HOURS} consecutive UTC hours, oldest first"), list[str]),
@@ -80,7 +80,7 @@ def _form(value: Any) -> str | None:
 
 
 Observations = Annotated[
-    Annotated[ObservationRows, Tag("rows")] | Annotated[ObservationColumns, Tag("columns")],
+    Annotated[ObservationRows, Tag("rows")] | Annotated[ObservationColumns, Tag("columns")],  # type: ignore[valid-type]
     Discriminator(
         _form,
         custom_error_type="observations_form",

@@ -96,7 +96,10 @@ class RowFeatures:
 
     def _compile_windows(self, specs: list[Spec]) -> list[_Window]:
         stats = [s for s in specs if s.kind in ("mean", "std", "sum", "departure")]
-        windows, offset, values, segment_lengths = [], 0, [], []
+        windows: list[_Window] = []
+        values: list[int] = []
+        segment_lengths: list[int] = []
+        offset = 0
         for length in sorted({s.window for s in stats}):
             rows = tuple(sorted({SERIES.index(s.a) for s in stats if s.window == length}))
             windows.append(_Window(length, rows, offset))

@@ -28,7 +28,7 @@ PAST_HOURS = -min(start for start, _ in WINDOWS)
 FUTURE_HOURS = max(*ELEVATION_OFFSETS, *(stop + 1 for _, stop in WINDOWS))
 
 
-def sin_elevation(hours: np.ndarray, latitude: float, longitude: float) -> np.ndarray:
+def sin_elevation(hours: np.ndarray, latitude: float | np.ndarray, longitude: float | np.ndarray) -> np.ndarray:
     """sin of the solar elevation at ``hours`` (float hours since 1970-01-01T00:00 UTC)."""
     hours = np.asarray(hours, dtype=np.float64)
     whole_days = np.floor(hours / 24).astype("int64").astype("datetime64[D]")
