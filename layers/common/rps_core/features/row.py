@@ -3,9 +3,9 @@
 ``build_features(obs, target, last=1)`` evaluates each column on its own (about seventy numpy calls per
 row). ``RowFeatures`` compiles the same ``Spec`` list once into index arrays: every lag, change and
 departure of a row is one gather and one subtraction over the window's values, the rolling statistics
-are reduced once per window length, the calendar columns are table lookups. The float64 operations are
-the ones ``build_features`` performs, in the same order, so the rows are equal bit for bit (a test checks
-thousands of real windows against the training build).
+are reduced once per window length, the calendar and sun columns are memoised per day and place. The
+float64 operations are the ones ``build_features`` performs, in the same order, so the rows are equal bit
+for bit (a test checks thousands of real windows against the training build).
 """
 
 from __future__ import annotations
@@ -77,7 +77,6 @@ class RowFeatures:
         specs = column_specs(target)
         self.target = target
         self.width = len(specs) + 7  # and the sun's columns
-        self._target_row = VARIABLES.index(target)
         # How many trailing hours of the wind components any column reads (they are derived per request).
         self._wind_hours = max(
             [max(s.lag_a, s.lag_b) + 1 for s in specs if s.kind == "diff" and s.a in _WIND_UV]
