@@ -1,7 +1,9 @@
 """The FastAPI app: routes, error handling and per-request metrics around a ``ModelStore``.
 
 Routes are ``async def`` on purpose: a sync route runs in a thread pool, a hop that costs more than the
-prediction itself. The CPU work per request is about a millisecond, so it runs on the loop.
+prediction itself. The CPU work per request is a fraction of a millisecond, so it runs on the loop.
+Routes answer with ``responses.JSONBytes`` (one pydantic-core call); their decorators name the response
+models for the OpenAPI document.
 """
 
 # No ``from __future__ import annotations``: FastAPI must resolve the request models built in create_app.
@@ -9,7 +11,6 @@ import asyncio
 import math
 from typing import Any
 
-from aws_lambda_powertools import Metrics
 from fastapi import FastAPI, Request
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
@@ -19,12 +20,13 @@ from rps_serving import errors
 from rps_serving.bodies import body_openapi, json_body
 from rps_serving.config import ServingConfig
 from rps_serving.errors import ModelUnavailable, NotFound
-from rps_serving.forecasting import Prediction, predict
-from rps_serving.inputs import InputError, to_observations
+from rps_serving.forecasting import Prediction, Window, predict
+from rps_serving.inputs import InputError, to_window, to_windows
 from rps_serving.latest import LatestData, usable_tail
 from rps_serving.limits import BodyLimitMiddleware
-from rps_serving.metrics import MetricsMiddleware, make_metrics, observed
+from rps_serving.metrics import EmfWriter, MetricsMiddleware, make_metrics, observed
 from rps_serving.model import LoadedModel
+from rps_serving.responses import JSONBytes, fields
 from rps_serving.schemas import (
     BatchForecast,
     ErrorMessage,
@@ -54,7 +56,7 @@ _BAD_BODY: dict[int | str, dict[str, Any]] = {
 
 
 def create_app(
-    config: ServingConfig, store: ModelStore, latest: LatestData | None = None, metrics: Metrics | None = None
+    config: ServingConfig, store: ModelStore, latest: LatestData | None = None, metrics: EmfWriter | None = None
 ) -> FastAPI:
     predict_request, batch_request = request_models(config.locations, config.max_batch)
     latest = latest or LatestData(config.settings.data_bucket, config.check_seconds)
@@ -74,11 +76,12 @@ def create_app(
             raise ModelUnavailable(store.status)
         return model
 
-    def answer(p: Prediction, model: LoadedModel, request: Request) -> Forecast:
+    def answer(p: Prediction, model: LoadedModel, request: Request) -> dict[str, Any]:
         if not math.isfinite(p.value):
             raise InputError(("body",), f"{p.location}: the observations give a non-finite forecast")
         observed(request.scope).record(model.version, p.value, p.ood_ratio)
-        return Forecast(
+        return fields(
+            Forecast,
             location=p.location,
             target=model.target,
             issued_at=p.issued_at,
@@ -89,51 +92,55 @@ def create_app(
             ood_ratio=p.ood_ratio,
         )
 
-    @app.get("/health")
-    async def health() -> Health:
+    @app.get("/health", response_model=Health)
+    async def health() -> JSONBytes:
         model = store.current
-        return Health(
-            status="ok",
-            model_loaded=model is not None,
-            model_version=model.version if model else None,
-            detail=store.status,
-        )
+        version = model.version if model else None
+        return JSONBytes(fields(Health, status="ok", model_loaded=model is not None, model_version=version,
+                                detail=store.status))  # fmt: skip
 
-    @app.get("/model", responses=_UNAVAILABLE)
-    async def model_info() -> ModelInfo:
+    @app.get("/model", responses=_UNAVAILABLE, response_model=ModelInfo)
+    async def model_info() -> JSONBytes:
         pointer = (await champion()).pointer
-        fields = {k: pointer.get(k) for k in ModelInfo.model_fields}
+        info = {k: pointer.get(k) for k in ModelInfo.model_fields}
         for k in ("model_version", "model_id", "run_id", "dataset_version", "trained_at", "promoted_at"):
-            fields[k] = None if fields[k] is None else str(fields[k])
-        fields["metrics"] = pointer.get("metrics") or {}
-        return ModelInfo.model_validate(fields)
+            info[k] = None if info[k] is None else str(info[k])
+        info["metrics"] = pointer.get("metrics") or {}
+        return JSONBytes(ModelInfo.model_validate(info).model_dump_json().encode())
 
     # Bodies are read by json_body (one pydantic-core pass); the OpenAPI document names their models.
-    @app.post("/predict", responses=_BAD_BODY, openapi_extra=body_openapi(predict_request))
-    async def predict_one(request: Request) -> Forecast:
+    @app.post("/predict", responses=_BAD_BODY, openapi_extra=body_openapi(predict_request), response_model=Forecast)
+    async def predict_one(request: Request) -> JSONBytes:
         body = await json_body(request, predict_request)
         model = await champion()
         place = config.settings.location(body.location)  # type: ignore[attr-defined]  # validated: configured
-        obs = to_observations(place, body.observations, model.target)  # type: ignore[attr-defined]
-        return answer(predict(model, [obs])[0], model, request)
+        window = to_window(place, body.observations, model.target)  # type: ignore[attr-defined]
+        return JSONBytes(answer(predict(model, [window])[0], model, request))
 
-    @app.post("/predict/batch", responses=_BAD_BODY, openapi_extra=body_openapi(batch_request))
-    async def predict_batch(request: Request) -> BatchForecast:
+    @app.post(
+        "/predict/batch",
+        responses=_BAD_BODY,
+        openapi_extra=body_openapi(batch_request),
+        response_model=BatchForecast,
+    )
+    async def predict_batch(request: Request) -> JSONBytes:
         body = await json_body(request, batch_request)
         model = await champion()
-        batch = [
-            to_observations(
-                config.settings.location(item.location), item.observations, model.target,
-                ("body", "items", i, "observations"),
-            )
-            for i, item in enumerate(body.items)  # type: ignore[attr-defined]
-        ]
+        items = body.items  # type: ignore[attr-defined]
+        batch: list[Window] = to_windows(
+            [config.settings.location(item.location) for item in items],
+            [item.observations for item in items],
+            model.target,
+            [("body", "items", i, "observations") for i in range(len(items))],
+        )
+        # One feature pass and one ONNX call for the whole batch.
         forecasts = [answer(p, model, request) for p in predict(model, batch)]
-        return BatchForecast(model_version=model.version, forecasts=forecasts)
+        return JSONBytes(fields(BatchForecast, model_version=model.version, forecasts=forecasts))
 
     @app.get(
         "/forecast/{location}",
         responses={404: {"model": ErrorMessage, "description": "unknown location, or no data yet"}, **_UNAVAILABLE},
+        response_model=LatestForecast,
     )
     async def forecast(location: str, request: Request) -> LatestForecast:
         if location not in config.locations:
@@ -146,7 +153,7 @@ def create_app(
         tail = usable_tail(obs, model.target) if obs is not None else None
         if tail is not None:
             f = answer(predict(model, [tail])[0], model, request)
-            return LatestForecast(**f.model_dump(), source="dataset")
+            return LatestForecast(**f, source="dataset")
         batch = await asyncio.to_thread(latest.batch_forecast, location)
         if batch is None:
             raise NotFound(f"{location}: no ingested data or batch forecast yet; run the pipeline first")

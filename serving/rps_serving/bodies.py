@@ -37,9 +37,18 @@ async def json_body(request: Request, model: type[M]) -> M:
         return model.model_validate_json(body)
     except ValidationError as exc:
         errors: list[dict[str, Any]] = [
-            {**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False, include_input=False)
+            {**e, "loc": ("body", *_json_path(e["loc"]))} for e in exc.errors(include_url=False, include_input=False)
         ]
         raise RequestValidationError(errors) from None
+
+
+def _json_path(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """pydantic's location without the union tag it puts after ``observations`` (``rows``/``columns``):
+    the path into the body as the client wrote it."""
+    return tuple(p for i, p in enumerate(loc) if not (i and loc[i - 1] == "observations" and p in _FORMS))
+
+
+_FORMS = ("rows", "columns")
 
 
 def body_openapi(model: type[BaseModel]) -> dict[str, Any]:

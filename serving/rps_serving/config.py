@@ -7,9 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from rps_core.config import Settings, load_settings
+from rps_core.contract import CHAMPION_KEY
 from rps_core.errors import ConfigurationError
 
-POINTER_KEY = "champion/pointer.json"
+POINTER_KEY = CHAMPION_KEY  # the contract's key, under the name serving's modules and tests use
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from rps_core import storage
+from rps_core.contract import CHAMPION_KEY
 from rps_core.errors import ModelError
 from rps_core.registry.pointer import parse_s3_uri, validate
 
@@ -38,7 +39,7 @@ class ModelStore:
     def __init__(
         self,
         bucket: str,
-        key: str = "champion/pointer.json",
+        key: str = CHAMPION_KEY,
         check_seconds: float = 30.0,
         client: Any = None,
         clock: Callable[[], float] = time.monotonic,

@@ -16,7 +16,7 @@ from rps_core.config import load_settings
 from rps_core.datasets import build_version
 from rps_core.datasets.store import point_latest, write_version
 from rps_core.features import HISTORY_HOURS
-from rps_core.schema import Observations
+from rps_core.schema import VARIABLES, Observations
 from rps_serving.app import create_app
 from rps_serving.gateway import make_adapter
 from rps_serving.latest import LatestData
@@ -208,6 +208,103 @@ def test_unknown_route_and_method(api: Api) -> None:
     assert api.get("/predict").status == 405
 
 
+# ---------------------------------------------------------------- the columns form
+
+
+def columns_of(body: dict[str, Any]) -> dict[str, Any]:
+    rows = body["observations"]
+    return {**body, "observations": {k: [r[k] for r in rows] for k in ("time", *VARIABLES)}}
+
+
+def test_columns_and_rows_give_the_same_forecast(api: Api, body: dict[str, Any]) -> None:
+    by_rows, by_columns = api.post("/predict", body), api.post("/predict", columns_of(body))
+    assert by_rows.status == by_columns.status == 200, by_columns.text
+    assert by_rows.json() == by_columns.json()
+    # A batch may mix the two forms.
+    batch = api.post("/predict/batch", {"items": [columns_of(body), body]})
+    assert batch.status == 200 and batch.json()["forecasts"] == [by_rows.json()] * 2
+
+
+def _set_column(body: dict[str, Any], name: str, i: int, value: Any) -> dict[str, Any]:
+    out = columns_of(body)
+    column = list(out["observations"][name])
+    column[i] = value
+    out["observations"] = {**out["observations"], name: column}
+    return out
+
+
+def _without(body: dict[str, Any], name: str) -> dict[str, Any]:
+    out = columns_of(body)
+    out["observations"] = {k: v for k, v in out["observations"].items() if k != name}
+    return out
+
+
+def _short(body: dict[str, Any], name: str) -> dict[str, Any]:
+    out = columns_of(body)
+    out["observations"] = {**out["observations"], name: out["observations"][name][1:]}
+    return out
+
+
+BAD_COLUMNS: list[tuple[str, Any, list[Any] | None, str]] = [
+    ("missing column", lambda b: _without(b, "pressure_msl"), ["body", "observations", "pressure_msl"], "required"),
+    ("short column", lambda b: _short(b, "dew_point_2m"), ["body", "observations", "dew_point_2m"], "169"),
+    ("short time", lambda b: _short(b, "time"), ["body", "observations", "time"], "169"),
+    ("extra column", lambda b: {**b, "observations": {**columns_of(b)["observations"], "snow": [0.0] * 169}},
+     ["body", "observations", "snow"], "snow"),
+    ("string value", lambda b: _set_column(b, "pressure_msl", 4, "1013"), ["body", "observations", "pressure_msl", 4],
+     "number"),
+    ("out of range", lambda b: _set_column(b, "relative_humidity_2m", 9, 150.0),
+     ["body", "observations", "relative_humidity_2m", 9], "100"),
+    ("below range", lambda b: _set_column(b, "pressure_msl", 0, 10.0), ["body", "observations", "pressure_msl", 0],
+     "greater than or equal to 850"),
+    ("time with seconds", lambda b: _set_column(b, "time", 7, "2013-10-01T00:00:00"),
+     ["body", "observations", "time", 7], "pattern"),
+    ("non-ASCII digits", lambda b: _set_column(b, "time", 3, "٢٠١٣-10-01T00:00"), ["body", "observations", "time", 3],
+     "not a valid date"),
+    ("badly formatted time", lambda b: _set_column(b, "time", 2, "2013-10-01 00:00"),
+     ["body", "observations", "time", 2], "pattern"),
+    ("impossible date", lambda b: _set_column(b, "time", 0, "2013-02-30T00:00"), ["body", "observations", "time", 0],
+     "not a valid date"),
+    ("a missing hour", lambda b: _set_column(b, "time", 50, b["observations"][51]["time"]),
+     ["body", "observations", "time", 50], "consecutive hours"),
+    ("null last target", lambda b: _set_column(b, TARGET, -1, None), ["body", "observations", TARGET, 168],
+     "predicted change"),
+    ("neither form", lambda b: {**b, "observations": "JFK"}, ["body", "observations"], "an object of columns"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "change", "loc", "named"), BAD_COLUMNS, ids=[c[0] for c in BAD_COLUMNS])
+def test_bad_columns_are_a_422_at_their_place(
+    api: Api, body: dict[str, Any], case: str, change: Any, loc: list[Any], named: str
+) -> None:
+    resp = api.post("/predict", change(body))
+    assert resp.status == 422, resp.text
+    assert loc in [e["loc"] for e in resp.json()["detail"]], resp.text
+    assert named in details(resp)
+
+
+def test_a_batch_of_columns_gives_the_single_forecasts(api: Api, trained: Trained) -> None:
+    # GIVEN three columns-form items (checked and converted together) WHEN posted as a batch
+    items = [columns_of({"location": loc, "observations": request_rows(trained.obs, end)})
+             for loc, end in (("JFK", len(trained.obs)), ("LGA", 400), ("EWR", 500))]  # fmt: skip
+    resp = api.post("/predict/batch", {"items": items})
+    # THEN each forecast is the one a single request gets
+    assert resp.status == 200, resp.text
+    assert resp.json()["forecasts"] == [api.post("/predict", item).json() for item in items]
+
+
+@pytest.mark.parametrize(("case", "change", "loc", "named"), BAD_COLUMNS, ids=[c[0] for c in BAD_COLUMNS])
+def test_a_bad_item_among_columns_is_named_as_alone(
+    api: Api, body: dict[str, Any], case: str, change: Any, loc: list[Any], named: str
+) -> None:
+    # GIVEN a batch of good columns-form items and one bad WHEN posted THEN the 422 names the bad item's place
+    resp = api.post("/predict/batch", {"items": [columns_of(body), change(body), columns_of(body)]})
+    assert resp.status == 422, resp.text
+    at_item = ["body", "items", 1, *loc[1:]]
+    assert at_item in [e["loc"] for e in resp.json()["detail"]], resp.text
+    assert named in details(resp)
+
+
 # ---------------------------------------------------------------- event sources and the stage prefix
 
 
@@ -239,8 +336,13 @@ def test_openapi_and_docs_behind_a_stage_prefix(api: Api, body: dict[str, Any], 
 def test_openapi_states_the_number_of_observations_and_the_locations(api: Api) -> None:
     spec = api.get("/openapi.json").json()
     schemas = spec["components"]["schemas"]
-    observations = schemas["PredictRequest"]["properties"]["observations"]
-    assert observations["minItems"] == observations["maxItems"] == HISTORY_HOURS
+    rows, columns = schemas["PredictRequest"]["properties"]["observations"]["oneOf"]
+    assert rows["minItems"] == rows["maxItems"] == HISTORY_HOURS
+    assert columns == {"$ref": "#/components/schemas/ObservationColumns"}
+    by_column = schemas["ObservationColumns"]
+    assert set(by_column["required"]) == set(by_column["properties"]) == {"time", *VARIABLES}
+    assert by_column["additionalProperties"] is False
+    assert all(c["minItems"] == c["maxItems"] == HISTORY_HOURS for c in by_column["properties"].values())
     assert schemas["PredictRequest"]["properties"]["location"]["enum"] == ["JFK", "LGA", "EWR"]
     assert schemas["PredictRequest"]["additionalProperties"] is False
     assert set(spec["paths"]) == {"/health", "/model", "/predict", "/predict/batch", "/forecast/{location}"}
@@ -248,6 +350,8 @@ def test_openapi_states_the_number_of_observations_and_the_locations(api: Api) -
     body = spec["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body == {"$ref": "#/components/schemas/PredictRequest"}
     assert "Observation" in schemas and "BatchRequest" in schemas
+    ok = spec["paths"]["/predict"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert ok == {"$ref": "#/components/schemas/Forecast"}
 
 
 # ---------------------------------------------------------------- latest data

@@ -14,7 +14,8 @@ Columns (all causal, all climate-relative where that makes sense, no location id
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -34,11 +35,28 @@ WIND_WINDOWS = (6, 24)
 # Observations one prediction needs: the longest lag or window, plus the current hour.
 HISTORY_HOURS = max(*TARGET_LAGS, *ROLLING_WINDOWS) + 1
 
-# A column from the variables and times; ``first`` is the first row whose value is needed (rolling statistics
-# skip the rows before it: serving needs one row of 169).
-Column = Callable[[dict[str, np.ndarray], np.ndarray, int], np.ndarray]
 # Wind components, derived once per build_features call and read by several columns.
 _WIND_UV = ("wind_u", "wind_v")
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One column as data, read by ``build_features`` (every row) and by ``RowFeatures`` (one row from
+    precomputed indices): both evaluate the same float64 operations, so their numbers agree bit for bit.
+
+    kind ``diff``: ``a(t - lag_a) - b(t - lag_b)``, or ``a(t - lag_a)`` alone when ``b`` is empty;
+    ``mean``/``std``/``sum``: the trailing-window statistic of ``a`` over ``window`` hours (``tf``);
+    ``departure``: ``a(t)`` minus its trailing mean over ``window`` hours; ``time``: ``a`` names a
+    calendar encoding (``hour_sin``, ``hour_cos``, ``doy_sin``, ``doy_cos``).
+    """
+
+    name: str
+    kind: str
+    a: str
+    lag_a: int = 0
+    b: str = ""
+    lag_b: int = 0
+    window: int = 0
 
 
 def _wind_uv(v: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -50,73 +68,84 @@ def _wind_uv(v: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return u, w
 
 
-def _time_columns() -> list[tuple[str, Column]]:
-    def hours(t: np.ndarray) -> np.ndarray:
-        return (t.astype("datetime64[h]").astype(np.int64) % 24).astype(np.float64)
-
-    def day_of_year(t: np.ndarray) -> np.ndarray:
+def time_encoding(name: str, t: np.ndarray) -> np.ndarray:
+    """The calendar column ``name`` at times ``t`` (datetime64)."""
+    if name.startswith("hour"):
+        angle = 2 * np.pi * (t.astype("datetime64[h]").astype(np.int64) % 24).astype(np.float64) / 24
+    else:
         days = t.astype("datetime64[D]")
-        return (days - days.astype("datetime64[Y]")).astype(np.float64)
-
-    return [
-        ("hour_sin", lambda v, t, first: np.sin(2 * np.pi * hours(t) / 24)),
-        ("hour_cos", lambda v, t, first: np.cos(2 * np.pi * hours(t) / 24)),
-        ("doy_sin", lambda v, t, first: np.sin(2 * np.pi * day_of_year(t) / 365.25)),
-        ("doy_cos", lambda v, t, first: np.cos(2 * np.pi * day_of_year(t) / 365.25)),
-    ]
+        angle = 2 * np.pi * (days - days.astype("datetime64[Y]")).astype(np.float64) / 365.25
+    return np.sin(angle) if name.endswith("sin") else np.cos(angle)
 
 
-def _target_columns(target: str) -> list[tuple[str, Column]]:
-    cols: list[tuple[str, Column]] = [(f"{target}", lambda v, t, first: v[target])]
-    for k in TARGET_LAGS:
-        cols.append((f"{target}_change_{k}h", lambda v, t, first, k=k: tf.diff(v[target], k)))
-    for k in YESTERDAY_STEPS:
-        # The path the target took yesterday from this hour on: y(t-24+k) - y(t-24), all known at t.
-        name = f"{target}_yesterday_next_{k}h"
-        cols.append((name, lambda v, t, first, k=k: tf.diff(tf.lag(v[target], 24 - k), k)))
-    for w in ROLLING_WINDOWS:
-        name = f"{target}_minus_mean_{w}h"
-        cols.append((name, lambda v, t, first, w=w: v[target] - tf.rolling_mean(v[target], w, first=first)))
-    for w in STD_WINDOWS:
-        cols.append((f"{target}_std_{w}h", lambda v, t, first, w=w: tf.rolling_std(v[target], w, first=first)))
+def _value(name: str, lag: int = 0) -> Spec:
+    return Spec(name, "diff", name, lag)
+
+
+def _change(name: str, column: str, k: int) -> Spec:
+    return Spec(name, "diff", column, 0, column, k)
+
+
+def _target_columns(target: str) -> list[Spec]:
+    cols = [_value(target)]
+    cols += [_change(f"{target}_change_{k}h", target, k) for k in TARGET_LAGS]
+    # The path the target took yesterday from this hour on: y(t-24+k) - y(t-24), all known at t.
+    cols += [Spec(f"{target}_yesterday_next_{k}h", "diff", target, 24 - k, target, 24) for k in YESTERDAY_STEPS]
+    cols += [Spec(f"{target}_minus_mean_{w}h", "departure", target, window=w) for w in ROLLING_WINDOWS]
+    cols += [Spec(f"{target}_std_{w}h", "std", target, window=w) for w in STD_WINDOWS]
     return cols
 
 
-def _other_columns(target: str) -> list[tuple[str, Column]]:
-    cols: list[tuple[str, Column]] = []
+def _other_columns(target: str) -> list[Spec]:
+    cols: list[Spec] = []
     for name in VARIABLES:
         if name == target or name in ("wind_direction_10m", "wind_speed_10m", "precipitation"):
             continue
-        cols.append((name, lambda v, t, first, n=name: v[n]))
+        cols.append(_value(name))
         for k in PRESSURE_CHANGES if name == "pressure_msl" else OTHER_CHANGES:
-            cols.append((f"{name}_change_{k}h", lambda v, t, first, n=name, k=k: tf.diff(v[n], k)))
+            cols.append(_change(f"{name}_change_{k}h", name, k))
     if target != "precipitation":
-        cols.append(("precipitation_sum_6h", lambda v, t, first: tf.rolling_sum(v["precipitation"], 6, first=first)))
-        cols.append(("precipitation_sum_24h", lambda v, t, first: tf.rolling_sum(v["precipitation"], 24, first=first)))
+        cols += [Spec(f"precipitation_sum_{w}h", "sum", "precipitation", window=w) for w in (6, 24)]
     if target not in ("wind_speed_10m", "wind_direction_10m"):
-        for i, comp in enumerate(("u", "v")):
-            cols.append((f"wind_{comp}_10m", lambda v, t, first, i=i: v[_WIND_UV[i]]))
-            for w in WIND_WINDOWS:
-                name = f"wind_{comp}_10m_mean_{w}h"
-                cols.append((name, lambda v, t, first, i=i, w=w: tf.rolling_mean(v[_WIND_UV[i]], w, first=first)))
-            cols.append((f"wind_{comp}_10m_change_6h", lambda v, t, first, i=i: tf.diff(v[_WIND_UV[i]], 6)))
-        speed = ("wind_speed_10m_mean_6h", lambda v, t, first: tf.rolling_mean(v["wind_speed_10m"], 6, first=first))
-        cols.append(speed)
+        for comp, series in zip(("u", "v"), _WIND_UV, strict=True):
+            cols.append(Spec(f"wind_{comp}_10m", "diff", series))
+            cols += [Spec(f"wind_{comp}_10m_mean_{w}h", "mean", series, window=w) for w in WIND_WINDOWS]
+            cols.append(_change(f"wind_{comp}_10m_change_6h", series, 6))
+        cols.append(Spec("wind_speed_10m_mean_6h", "mean", "wind_speed_10m", window=6))
     if target == "temperature_2m":
         # Dew-point depression: dry air cools and warms faster than humid air.
-        cols.append(("dew_point_depression", lambda v, t, first: v["temperature_2m"] - v["dew_point_2m"]))
+        cols.append(Spec("dew_point_depression", "diff", "temperature_2m", 0, "dew_point_2m", 0))
     return cols
 
 
-def _columns(target: str) -> list[tuple[str, Column]]:
+def column_specs(target: str) -> list[Spec]:
+    """The columns of ``build_features`` before the sun's (``solar``), in order."""
     if target not in VARIABLES:
         raise ConfigurationError(f"TARGET: {target!r} is not one of {', '.join(VARIABLES)}")
-    return _target_columns(target) + _other_columns(target) + _time_columns()
+    times = [Spec(name, "time", name) for name in ("hour_sin", "hour_cos", "doy_sin", "doy_cos")]
+    return _target_columns(target) + _other_columns(target) + times
+
+
+def _evaluate(spec: Spec, v: dict[str, np.ndarray], t: np.ndarray, first: int) -> np.ndarray:
+    """Every row of one column; rolling statistics skip the rows before ``first`` (serving needs one)."""
+    if spec.kind == "time":
+        return time_encoding(spec.a, t)
+    x = v[spec.a]
+    if spec.kind == "diff":
+        head = tf.lag(x, spec.lag_a) if spec.lag_a else x
+        return head - tf.lag(v[spec.b], spec.lag_b) if spec.b else head
+    if spec.kind == "departure":
+        return x - tf.rolling_mean(x, spec.window, first=first)
+    if spec.kind == "mean":
+        return tf.rolling_mean(x, spec.window, first=first)
+    if spec.kind == "std":
+        return tf.rolling_std(x, spec.window, first=first)
+    return tf.rolling_sum(x, spec.window, first=first)
 
 
 def feature_names(target: str) -> list[str]:
     """The names of ``build_features``' columns, in order."""
-    return [name for name, _ in _columns(target)] + solar_names()
+    return [spec.name for spec in column_specs(target)] + solar_names()
 
 
 def feature_columns(target: str, features: Sequence[str]) -> list[int]:
@@ -145,7 +174,7 @@ def build_features(obs: Observations, target: str, last: int | None = None) -> n
     if last is not None and last < 1:
         raise ValueError(f"last={last}: at least one row")
     first = 0 if last is None else max(0, len(obs) - last)
-    cols = _columns(target)
+    cols = column_specs(target)
     _check(obs)
     latitude, longitude = obs.latitude, obs.longitude
     if latitude is None or longitude is None:
@@ -156,8 +185,8 @@ def build_features(obs: Observations, target: str, last: int | None = None) -> n
     out = np.empty((len(obs) - first, len(cols) + len(sun)), dtype=np.float32)
     with np.errstate(invalid="ignore"):
         values.update(zip(_WIND_UV, _wind_uv(values), strict=True))
-        for j, (_, column) in enumerate(cols):
-            out[:, j] = column(values, obs.time, first)[first:]
+        for j, spec in enumerate(cols):
+            out[:, j] = _evaluate(spec, values, obs.time, first)[first:]
     for j, column in enumerate(sun, start=len(cols)):
         out[:, j] = column
     return out
