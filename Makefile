@@ -11,7 +11,7 @@ MLFLOW_VENV := .venv-mlflow
 TOOLS_VENV := .venv-tools
 MLFLOW_VERSION := 3.17.2
 
-.PHONY: help venv mlflow-venv tools-venv demo test test-unit test-integration lint bench sizes up clean
+.PHONY: help venv mlflow-venv tools-venv demo test test-unit test-integration lint typecheck bench sizes up clean
 .PHONY: tools-node checkov-venv browser check check-template check-asl check-workflows check-security audit
 
 help:
@@ -123,8 +123,13 @@ lint: $(BIN)/rps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: venv check browser
-	$(BIN)/ruff check .
+# mypy over the library, serving and each handler ([tool.mypy] in pyproject.toml: strict on the contract).
+# The handlers are all modules named `app`, so each is checked on its own.
+typecheck: $(BIN)/rps
+	$(BIN)/mypy
+	for handler in functions/*/app.py; do $(BIN)/mypy --no-error-summary "$$handler" || exit 1; done
+
+test: venv check browser lint typecheck
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q tests
 
 test-unit: $(BIN)/rps $(NODE_TOOLS) $(TOOLS_BIN)/sam $(CHECKOV_VENV)/bin/checkov

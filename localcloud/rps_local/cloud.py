@@ -329,7 +329,10 @@ class LocalCloud:
         if problems:
             raise LocalCloudError("moto's internals differ from those the local cloud hooks: " + "; ".join(problems))
         self._runtime = LambdaRuntime(
-            self.aws_endpoint_url, idle_timeout_s=self.idle_timeout_s, on_output=self._publish_metrics, cpus=self.cpus,
+            self.aws_endpoint_url,
+            idle_timeout_s=self.idle_timeout_s,
+            on_output=self._publish_metrics,
+            cpus=self.cpus,
             concurrency=self.concurrency,
         )
         moto_hooks.install(self._runtime.invoke)

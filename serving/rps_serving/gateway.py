@@ -34,7 +34,7 @@ class StageHTTPGateway(HTTPGateway):
     """HTTP API (v2 and v1 payloads) and Function URL events."""
 
     @cached_property
-    def scope(self) -> Scope:  # type: ignore[override]
+    def scope(self) -> Scope:
         event, base = self.event, _base(self.config)
         if event.get("version") != "2.0":
             return _with_root(super().scope, base + _v1_stage(event))
@@ -53,7 +53,7 @@ class StageAPIGateway(APIGateway):
     """REST API (v1) events."""
 
     @cached_property
-    def scope(self) -> Scope:  # type: ignore[override]
+    def scope(self) -> Scope:
         return _with_root(super().scope, _base(self.config) + _v1_stage(self.event))
 
 

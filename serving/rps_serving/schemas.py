@@ -39,7 +39,7 @@ def _reading(name: str) -> Any:
 # One hourly observation: ``time`` and every variable of ``rps_core.schema``, by their API names. A
 # TypedDict, not a model: validating HISTORY_HOURS of them is about 30% faster.
 Observation = with_config(ConfigDict(extra="forbid", strict=True, allow_inf_nan=False))(
-    TypedDict("Observation", {"time": Time, **{name: _reading(name) for name in VARIABLES}})  # type: ignore[misc, operator]
+    TypedDict("Observation", {"time": Time, **{name: _reading(name) for name in VARIABLES}})  # type: ignore[operator]
 )
 
 
@@ -61,7 +61,7 @@ def _column(documented: Any, validated: Any) -> Any:
 
 # The same observations as parallel arrays (Open-Meteo's ``hourly`` object): one list per field.
 ObservationColumns = with_config(ConfigDict(extra="forbid", strict=True, allow_inf_nan=False))(
-    TypedDict(  # type: ignore[misc, operator]
+    TypedDict(  # type: ignore[operator]
         "ObservationColumns",
         {
             "time": _column(_exactly(Time, f"exactly {HISTORY_HOURS} consecutive UTC hours, oldest first"), list[str]),
@@ -150,7 +150,7 @@ class ValidationErrors(BaseModel):
 
 def request_models(locations: Sequence[str], max_batch: int) -> tuple[type[BaseModel], type[BaseModel]]:
     """The request models for the configured locations (an enum in the schema) and batch size."""
-    location_type: Any = Literal[tuple(locations)]  # type: ignore[valid-type]
+    location_type: Any = Literal[tuple(locations)]
 
     class PredictRequest(BaseModel):
         model_config = ConfigDict(extra="forbid", strict=True)

@@ -15,8 +15,12 @@ pytestmark = pytest.mark.filterwarnings("ignore:Field onnx.AttributeProto:Deprec
 
 
 def metrics(mae: float, jfk: float) -> dict:
-    return {"mae": mae, "persistence_mae": 2.5, "skill": 1 - mae / 2.5,
-            "per_location": {"JFK": {"mae": jfk, "persistence_mae": 2.4, "skill": 1 - jfk / 2.4}}}
+    return {
+        "mae": mae,
+        "persistence_mae": 2.5,
+        "skill": 1 - mae / 2.5,
+        "per_location": {"JFK": {"mae": jfk, "persistence_mae": 2.4, "skill": 1 - jfk / 2.4}},
+    }
 
 
 @pytest.fixture
@@ -26,8 +30,14 @@ def files(tmp_path):
     better = tmp_path / "better.json"
     better.write_text(json.dumps({"model_version": "4", "metrics": metrics(1.4, 1.38)}))
     evaluated = tmp_path / "evaluate.json"
-    evaluated.write_text(json.dumps({"overall": {k: v for k, v in metrics(1.6, 1.5).items() if k != "per_location"},
-                                     "per_location": metrics(1.6, 1.5)["per_location"]}))
+    evaluated.write_text(
+        json.dumps(
+            {
+                "overall": {k: v for k, v in metrics(1.6, 1.5).items() if k != "per_location"},
+                "per_location": metrics(1.6, 1.5)["per_location"],
+            }
+        )
+    )
     return old, better, evaluated
 
 
@@ -97,8 +107,15 @@ def test_compare_mlflow_runs(tmp_path, monkeypatch, capsys) -> None:
     uri = (tmp_path / "mlruns").as_uri()
     ids = []
     for mae, jfk in ((1.5, 1.45), (1.6, 1.5)):
-        candidate = {"model_id": f"m{mae}", "target": "temperature_2m", "horizon_hours": 6, "history_hours": 169,
-                     "features": ["a"], "dataset_version": "d", "metrics": metrics(mae, jfk)}
+        candidate = {
+            "model_id": f"m{mae}",
+            "target": "temperature_2m",
+            "horizon_hours": 6,
+            "history_hours": 169,
+            "features": ["a"],
+            "dataset_version": "d",
+            "metrics": metrics(mae, jfk),
+        }
         run = start_run(uri, candidate, {}, champion_metrics={"mae": 0.1})
         run.finish()
         ids.append(run.run_id)

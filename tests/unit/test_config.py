@@ -16,8 +16,14 @@ def test_defaults_are_the_three_new_york_stations_and_six_hours_of_temperature()
 
 def test_values_are_read_from_the_environment():
     s = load_settings(
-        {"LOCATIONS": "A:1:2, B:-3.5:4", "HORIZON_HOURS": "1", "NULL_THRESHOLD": "0.05", "SOURCE": "open-meteo",
-         "OPEN_METEO_URL": "http://127.0.0.1:9/", "REPLAY_START": "2013-06-01T00:00"}
+        {
+            "LOCATIONS": "A:1:2, B:-3.5:4",
+            "HORIZON_HOURS": "1",
+            "NULL_THRESHOLD": "0.05",
+            "SOURCE": "open-meteo",
+            "OPEN_METEO_URL": "http://127.0.0.1:9/",
+            "REPLAY_START": "2013-06-01T00:00",
+        }
     )
     assert [(loc.name, loc.latitude, loc.longitude) for loc in s.locations] == [("A", 1.0, 2.0), ("B", -3.5, 4.0)]
     assert s.horizon_hours == 1 and s.null_threshold == 0.05

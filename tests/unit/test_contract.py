@@ -24,9 +24,7 @@ def test_the_sample_events_round_trip():
     ingest = load_event("ingest.json")
     assert LocationWindow.from_event(ingest).to_dict() == ingest
     gate = load_event("quality_gate.json")
-    assert IngestResult.from_event(gate, "quality_gate").to_dict() == {
-        k: gate[k] for k in IngestResult.field_names()
-    }
+    assert IngestResult.from_event(gate, "quality_gate").to_dict() == {k: gate[k] for k in IngestResult.field_names()}
     train = TrainRequest.from_event(load_event("train.json"))
     assert [d.to_dict() for d in train.datasets] == load_event("train.json")["datasets"]
     assert train.versions == {d.location: d.dataset_version for d in train.datasets}

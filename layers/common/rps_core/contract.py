@@ -229,9 +229,7 @@ class RunPlan(_Serialised):
 
     def item(self, location: str) -> LocationWindow:
         """The Map's item for ``location`` (what the ASL's ItemSelector builds)."""
-        return LocationWindow(
-            location, self.run_id, self.now, self.window_start, self.window_end, ranged=self.ranged
-        )
+        return LocationWindow(location, self.run_id, self.now, self.window_start, self.window_end, ranged=self.ranged)
 
 
 @dataclass(frozen=True)

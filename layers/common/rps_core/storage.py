@@ -59,8 +59,12 @@ def get_json(bucket: str, key: str, client: Any = None) -> Any | None:
 
 
 def put_bytes(
-    bucket: str, key: str, body: bytes, content_type: str = "application/octet-stream",
-    metadata: dict[str, str] | None = None, client: Any = None,
+    bucket: str,
+    key: str,
+    body: bytes,
+    content_type: str = "application/octet-stream",
+    metadata: dict[str, str] | None = None,
+    client: Any = None,
 ) -> str:
     client = client or s3_client()
     resp = client.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type, Metadata=metadata or {})
@@ -73,8 +77,12 @@ def put_json(bucket: str, key: str, value: Any, metadata: dict[str, str] | None 
 
 
 def write_once(
-    bucket: str, key: str, body: bytes, content_type: str = "application/json",
-    metadata: dict[str, str] | None = None, client: Any = None,
+    bucket: str,
+    key: str,
+    body: bytes,
+    content_type: str = "application/json",
+    metadata: dict[str, str] | None = None,
+    client: Any = None,
 ) -> bool:
     """PUT only if no object exists at ``key``. Returns False (and writes nothing) when one does."""
     client = client or s3_client()

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 
 class Annotating(Protocol):
-    def put_annotation(self, key: str, value: str | int | float | bool) -> None: ...
+    def put_annotation(self, key: str, value: str) -> object: ...
 
 
 def _nested(event: dict[str, Any], *path: str) -> Any:

@@ -34,7 +34,7 @@ def longest_missing_run(column: np.ndarray) -> int:
     if not missing.any():
         return 0
     edges = np.diff(np.concatenate([[0], missing, [0]]))
-    return int((np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)).max())
+    return int(np.max(np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)))
 
 
 def _fmt(value: Any) -> str:

@@ -129,9 +129,7 @@ def run_transform(ingested: IngestResult, settings: Settings, client: Any = None
         if pointer:
             parent = read_manifest(bucket, location, pointer["version"], client)
             history = load_version(bucket, location, pointer["version"], client)
-        npz, manifest, profile = build_version(
-            history, window_obs, settings, parent, ingested.raw_key, ingested.run_id
-        )
+        npz, manifest, profile = build_version(history, window_obs, settings, parent, ingested.raw_key, ingested.run_id)
         sha = manifest["version"]
         write_version(bucket, location, npz, manifest, profile, client)
         result = DatasetRef(

@@ -68,8 +68,11 @@ def forecasts_of(model: OnnxModel, pointer: dict[str, Any], inputs: list[Forecas
     horizon = np.timedelta64(int(pointer["horizon_hours"]), "h")
     return [
         Forecast(
-            location=i.location, issued_at=i.issued_at, base_time=_hour_text(i.base_time),
-            target_time=_hour_text(i.base_time + horizon), value=round(i.base_value + float(change), 3),
+            location=i.location,
+            issued_at=i.issued_at,
+            base_time=_hour_text(i.base_time),
+            target_time=_hour_text(i.base_time + horizon),
+            value=round(i.base_value + float(change), 3),
             model_version=str(pointer["model_version"]),
         )
         for i, change in zip(inputs, changes, strict=True)

@@ -14,8 +14,20 @@ from rps_core.errors import ModelError
 
 # What serving, forecasts and drift read from a champion pointer (README: the contract).
 CHAMPION_FIELDS = (
-    "model_version", "model_id", "run_id", "model_uri", "sklearn_uri", "target", "horizon_hours",
-    "history_hours", "features", "reference", "metrics", "dataset_version", "trained_at", "promoted_at",
+    "model_version",
+    "model_id",
+    "run_id",
+    "model_uri",
+    "sklearn_uri",
+    "target",
+    "horizon_hours",
+    "history_hours",
+    "features",
+    "reference",
+    "metrics",
+    "dataset_version",
+    "trained_at",
+    "promoted_at",
 )
 CANDIDATE_FIELDS = tuple(f for f in CHAMPION_FIELDS if f not in ("model_version", "run_id", "promoted_at"))
 # The files of models/{model_id}/: Train writes them, Register tracks them in MLflow.

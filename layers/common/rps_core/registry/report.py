@@ -34,8 +34,12 @@ def comparison_table(
 
 
 def comparison_report(
-    candidate: dict[str, Any], champion_metrics: dict[str, Any] | None, champion_version: str | None,
-    promoted: bool, reason: str, challenger_version: str,
+    candidate: dict[str, Any],
+    champion_metrics: dict[str, Any] | None,
+    champion_version: str | None,
+    promoted: bool,
+    reason: str,
+    challenger_version: str,
 ) -> str:
     split = candidate.get("split", {})
     rows = f"{split.get('test_rows', 'n/a')} ({split.get('test_start', '?')} to {split.get('test_end', '?')})"

@@ -73,15 +73,21 @@ def run_register(event: Any, settings: Settings, client: Any = None, now: dateti
         if settings.mlflow_credentials_secret:
             use_tracking_credentials(settings.mlflow_credentials_secret)
         run = start_run(
-            settings.mlflow_tracking_uri, candidate, _files(bucket, model_id, client) | mlmodel_files(candidate),
+            settings.mlflow_tracking_uri,
+            candidate,
+            _files(bucket, model_id, client) | mlmodel_files(candidate),
             champion_metrics=evaluation.get("metrics"),
             git_commit=str(candidate.get("git_commit") or ""),  # the commit that trained it (Train read GIT_COMMIT)
         )
         version, run_id = run.register(description=f"trained on dataset {candidate['dataset_version']}"), run.run_id
 
     report = comparison_report(
-        candidate, evaluation.get("metrics"), champion["model_version"] if champion else None,
-        decision.promote, decision.reason, version,
+        candidate,
+        evaluation.get("metrics"),
+        champion["model_version"] if champion else None,
+        decision.promote,
+        decision.reason,
+        version,
     )
     report_key = model_prefix(model_id) + REPORT_FILE
     storage.put_bytes(bucket, report_key, report.encode(), "text/markdown; charset=utf-8", client=client)
@@ -101,18 +107,25 @@ def run_register(event: Any, settings: Settings, client: Any = None, now: dateti
     if decision.promote:
         serving = {"version": version, "mae": metrics["mae"]}
     else:
-        serving = {"version": champion["model_version"] if champion else None,
-                   "mae": (evaluation.get("metrics") or {}).get("mae")}
+        serving = {
+            "version": champion["model_version"] if champion else None,
+            "mae": (evaluation.get("metrics") or {}).get("mae"),
+        }
     return {
         "promoted": decision.promote,
         "reason": decision.reason,
         "challenger": {
-            "version": version, "model_id": model_id, "run_id": run_id, "mae": metrics["mae"],
-            "persistence_mae": metrics["persistence_mae"], "skill": metrics["skill"],
+            "version": version,
+            "model_id": model_id,
+            "run_id": run_id,
+            "mae": metrics["mae"],
+            "persistence_mae": metrics["persistence_mae"],
+            "skill": metrics["skill"],
         },
         "champion": serving,
         "previous_champion": {"version": champion["model_version"], "mae": (evaluation.get("metrics") or {}).get("mae")}
-        if champion else None,
+        if champion
+        else None,
         "report_key": report_key,
         "champion_key": CHAMPION_KEY,
     }

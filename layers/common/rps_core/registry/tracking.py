@@ -92,8 +92,13 @@ class TrackedRun:
 
 
 def start_run(
-    tracking_uri: str, candidate: dict[str, Any], files: dict[str, bytes], *,
-    champion_metrics: dict[str, Any] | None = None, git_commit: str = "", experiment: str = EXPERIMENT,
+    tracking_uri: str,
+    candidate: dict[str, Any],
+    files: dict[str, bytes],
+    *,
+    champion_metrics: dict[str, Any] | None = None,
+    git_commit: str = "",
+    experiment: str = EXPERIMENT,
 ) -> TrackedRun:
     """Create the run, log params, metrics, tags and ``files`` (name -> bytes) under ``model/``."""
     if not tracking_uri:

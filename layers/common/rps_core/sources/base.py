@@ -13,6 +13,7 @@ from rps_core.contract import TIME_FORMAT, Window, event_time, floor_hour, forma
 
 __all__ = ["HOUR", "TIME_FORMAT", "RawPayload", "Source", "Window", "event_time", "floor_hour", "format_time"]
 
+
 @dataclass(frozen=True)
 class RawPayload:
     """A source's answer, exactly as received: the bytes are stored unchanged."""

@@ -39,9 +39,7 @@ def to_onnx(model: Any, n_features: int) -> bytes:
     from skl2onnx import convert_sklearn  # lazy: conversion happens in the train function only
     from skl2onnx.common.data_types import FloatTensorType
 
-    onx = convert_sklearn(
-        _float32_thresholds(model), initial_types=[(INPUT_NAME, FloatTensorType([None, n_features]))]
-    )
+    onx = convert_sklearn(_float32_thresholds(model), initial_types=[(INPUT_NAME, FloatTensorType([None, n_features]))])
     return onx.SerializeToString()
 
 

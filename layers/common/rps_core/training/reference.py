@@ -25,8 +25,8 @@ def reference_stats(x: np.ndarray, names: list[str], bins: int = BINS) -> dict[s
             edges = np.array([edges[0], edges[0] + 1e-6])
         counts, _ = np.histogram(col, bins=edges)
         out[name] = {
-            "min": float(col.min()),
-            "max": float(col.max()),
+            "min": float(np.min(col)),
+            "max": float(np.max(col)),
             "edges": [float(e) for e in edges],
             "counts": [int(c) for c in counts],
         }

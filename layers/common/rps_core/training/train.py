@@ -98,9 +98,15 @@ def fill_missing_columns(x: np.ndarray, names: list[str], target: str) -> np.nda
 
 
 def train_and_evaluate(
-    observations: Sequence[Observations], target: str, horizon: int, *,
-    champion: Any = None, champion_doc: dict[str, Any] | None = None,
-    test_fraction: float = TEST_FRACTION, params: dict[str, Any] | None = None, export: bool = True,
+    observations: Sequence[Observations],
+    target: str,
+    horizon: int,
+    *,
+    champion: Any = None,
+    champion_doc: dict[str, Any] | None = None,
+    test_fraction: float = TEST_FRACTION,
+    params: dict[str, Any] | None = None,
+    export: bool = True,
     row_budget: int | None = None,
 ) -> TrainingResult:
     """Fit on the first 80% by time, measure on the last 20%; the returned model is the measured one.
@@ -124,16 +130,29 @@ def train_and_evaluate(
     if champion is not None and champion_doc is not None:
         champion_metrics, note = evaluate_champion(champion, champion_doc, table, test, target, horizon)
     split = {
-        "train_rows": int(train.sum()), "test_rows": int(test.sum()),
-        "train_start": _hour(table.t[train].min()), "train_end": _hour(table.t[train].max()),
-        "test_start": _hour(table.t[test].min()), "test_end": _hour(table.t[test].max()),
+        "train_rows": int(train.sum()),
+        "test_rows": int(test.sum()),
+        "train_start": _hour(table.t[train].min()),
+        "train_end": _hour(table.t[train].max()),
+        "test_start": _hour(table.t[test].min()),
+        "test_end": _hour(table.t[test].max()),
         "test_fraction": test_fraction,
-        "row_budget": row_budget, "rows_per_location": rows_per_location(len(observations), row_budget),
+        "row_budget": row_budget,
+        "rows_per_location": rows_per_location(len(observations), row_budget),
     }
     return TrainingResult(
-        model=model, onnx=onnx, target=target, horizon=horizon, features=names, metrics=metrics,
-        reference=reference_stats(table.x[train], names), split=split,
-        params=estimator.resolve(int(train.sum()), **(params or {})), onnx_max_abs_diff=diff,
-        seconds=round(time.perf_counter() - start, 3), champion_metrics=champion_metrics, champion_note=note,
+        model=model,
+        onnx=onnx,
+        target=target,
+        horizon=horizon,
+        features=names,
+        metrics=metrics,
+        reference=reference_stats(table.x[train], names),
+        split=split,
+        params=estimator.resolve(int(train.sum()), **(params or {})),
+        onnx_max_abs_diff=diff,
+        seconds=round(time.perf_counter() - start, 3),
+        champion_metrics=champion_metrics,
+        champion_note=note,
         extra={"input_example": example_rows(table.x[test])},
     )
