@@ -3,7 +3,7 @@
 one of them planted with a bad first window, then the first run (backfill of Jan-Oct 2013) from start to
 SUCCEEDED. Reports the run's time, the time per location, the Map and Train states' durations, the
 quarantined location and the forecasts, the peak memory (PSS) of the whole cloud sampled during the run,
-and the largest state input/output (Step Functions' limit is 256 KB; moto does not enforce it).
+and the largest state input/output (Step Functions' limit is 256 KB; moto's interpreter enforces it too).
 
 The model is the default one unless ``RPS_BENCH_SMALL_MODEL=1`` (one booster of 100 rounds); Train's row
 budget (rps_core.training.split.ROW_BUDGET) bounds its table at any N.
