@@ -182,7 +182,12 @@ class LambdaRuntime:
         worker = Worker(config)  # a cold start, outside the lock: other functions keep going
         worker.generation = self._generation
         with self._lock:
-            self._busy.add(worker)
+            stopping = self._stop.is_set()
+            if not stopping:
+                self._busy.add(worker)
+        if stopping:  # close() ran during the cold start: it could not see this worker, so end it here
+            worker.kill()
+            raise RuntimeError("the local cloud is stopping")
         return worker
 
     def _evict_for_cold_start(self) -> Worker | None:

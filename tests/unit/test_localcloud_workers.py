@@ -240,6 +240,15 @@ def test_executions_beyond_the_concurrency_limit_wait_and_workers_stay_within_it
     assert default_concurrency(2) == 8 and default_concurrency(16) == 64
 
 
+def test_an_invocation_after_close_starts_no_worker_that_would_outlive_the_cloud(code):
+    runtime = LambdaRuntime("http://localhost:1")
+    runtime.invoke(_spec(code), {})
+    runtime.close()
+    with pytest.raises(RuntimeError, match="stopping"):
+        runtime.invoke(_spec(code), {})
+    assert runtime.stats() == {}
+
+
 def test_idle_workers_are_reaped(code):
     runtime = LambdaRuntime("http://localhost:1", idle_timeout_s=0.2)
     try:
