@@ -34,11 +34,12 @@ venv: $(BIN)/rps mlflow-venv
 
 # The MLflow tracking server lives in its own environment so its full mlflow does not hide
 # mlflow-skinny-only failures in the functions' code; with onnxruntime, it is also where the tests load a
-# registered version the way an MLflow user does (mlflow.pyfunc.load_model).
+# registered version the way an MLflow user does (mlflow.pyfunc.load_model), and with the auth extra where
+# they run the basic-auth tracking server.
 $(MLFLOW_VENV)/bin/mlflow: Makefile
 	test -x $(MLFLOW_VENV)/bin/python || $(PYTHON) -m venv $(MLFLOW_VENV)
 	$(MLFLOW_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(MLFLOW_VENV)/bin/python -m pip install --quiet 'mlflow==$(MLFLOW_VERSION)' boto3 onnxruntime
+	$(MLFLOW_VENV)/bin/python -m pip install --quiet 'mlflow[auth]==$(MLFLOW_VERSION)' boto3 onnxruntime
 	touch $@
 
 mlflow-venv: $(MLFLOW_VENV)/bin/mlflow
