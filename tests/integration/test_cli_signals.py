@@ -52,7 +52,7 @@ def start_in_background(state_dir: Path, *up_args: str) -> int:
 def test_background_rps_up_leaves_nothing_running(tmp_path: Path, signum: int, up_args: tuple[str, ...]) -> None:
     # GIVEN a cloud started in the background (state dir from $RPS_STATE_DIR), with a warm Lambda worker
     assert MLFLOW.exists() or up_args, ".venv-mlflow is missing: run `make venv`"
-    pid = start_in_background(tmp_path, "--no-schedules", *up_args)
+    pid = start_in_background(tmp_path, "--port", "0", "--no-schedules", *up_args)  # a free port, not 4566
     cloud = psutil.Process(pid)
     children: list[psutil.Process] = []
     try:
