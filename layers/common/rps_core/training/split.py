@@ -24,8 +24,9 @@ from rps_core.schema import Observations
 
 TEST_FRACTION = 0.2
 # Rows of the pooled table (training and test), shared by the locations; template TrainingRowBudget.
-# `make bench` (train_scale) measured 260,000 rows (30 locations) at 319 s and 597 MiB peak on 2 busy cores;
-# Train's time grows a little slower than its rows, so 500,000 stays well within Lambda's 900 s at 1.7 vCPUs.
+# `make bench` (train_scale, 2 quiet cores, default model): 300 and 1,000 locations, both capped at about
+# 488,000 rows, took 144 s and 152 s with peaks of 1,077 and 1,456 MiB: about 180 s at Lambda's 1.7 vCPUs,
+# well within its 900 s and 3,008 MB.
 ROW_BUDGET = 500_000
 
 
