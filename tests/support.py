@@ -1,10 +1,12 @@
 """What the tests share: the project root, sample events from ``events/`` (never pasted inline), a step's
-handler module loaded from its ``functions/<step>/app.py`` as Lambda loads it, and a Lambda context."""
+handler module loaded from its ``functions/<step>/app.py`` as Lambda loads it, a Lambda context, and SAM
+CLI's own parser of ``--parameter-overrides``."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,6 +15,21 @@ from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+TOOLS_PYTHON = ROOT / ".venv-tools" / "bin" / "python"
+
+
+def sam_parse(overrides: list[str]) -> dict[str, str]:
+    """``--parameter-overrides`` words as SAM CLI's own parser (``.venv-tools``) turns them into parameters."""
+    assert TOOLS_PYTHON.exists(), ".venv-tools is missing: run `make tools-venv` (make test does)"
+    code = (
+        "import json, sys\n"
+        "from samcli.cli.types import CfnParameterOverridesType\n"
+        "print(json.dumps(CfnParameterOverridesType().convert(json.load(sys.stdin), None, None)))\n"
+    )
+    out = subprocess.run(
+        [str(TOOLS_PYTHON), "-c", code], input=json.dumps(overrides), capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout)
 
 
 def load_event(name: str) -> Any:

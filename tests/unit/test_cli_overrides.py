@@ -3,8 +3,6 @@ else a clear error, never a value silently merged with the next word or dropped.
 
 from __future__ import annotations
 
-import json
-import subprocess
 import tomllib
 from pathlib import Path
 
@@ -13,8 +11,9 @@ from rps_local.cli.common import parse_overrides
 from rps_local.cli.main import main
 from rps_local.errors import LocalCloudError
 
+from tests.support import sam_parse
+
 ROOT = Path(__file__).resolve().parents[2]
-TOOLS_PYTHON = ROOT / ".venv-tools" / "bin" / "python"
 
 VALID = [
     (["Source=file"], {"Source": "file"}),
@@ -75,24 +74,10 @@ def test_samconfig_overrides_read_as_sam_reads_them() -> None:
     for env, section in envs.items():
         listed = section.get("deploy", {}).get("parameters", {}).get("parameter_overrides")
         if listed:
-            assert parse_overrides(listed) == _sam(listed), env
+            assert parse_overrides(listed) == sam_parse(listed), env
 
 
 def test_same_answers_as_sam_cli() -> None:
     for items, expected in VALID:
         if items:
-            assert _sam(items) == expected, items
-
-
-def _sam(items: list[str]) -> dict[str, str]:
-    """What SAM CLI's own parser (``.venv-tools``) makes of ``items``."""
-    assert TOOLS_PYTHON.exists(), ".venv-tools is missing: run `make tools-venv` (make test does)"
-    code = (
-        "import json, sys\n"
-        "from samcli.cli.types import CfnParameterOverridesType\n"
-        "print(json.dumps(CfnParameterOverridesType().convert(json.load(sys.stdin), None, None)))\n"
-    )
-    done = subprocess.run(
-        [str(TOOLS_PYTHON), "-c", code], input=json.dumps(items), capture_output=True, text=True, check=True
-    )
-    return json.loads(done.stdout)
+            assert sam_parse(items) == expected, items

@@ -7,9 +7,7 @@ as `rate(1`.
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -17,12 +15,13 @@ from typing import Any
 
 import pytest
 
+from tests.support import sam_parse
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 
 from cfn_template import load_template  # noqa: E402
 
-TOOLS_PYTHON = ROOT / ".venv-tools" / "bin" / "python"
 ENVIRONMENTS = ("dev", "prod")
 REQUIRED = {
     "Source",
@@ -46,20 +45,6 @@ def config() -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def parameters() -> dict[str, Any]:
     return load_template(ROOT / "template.yaml")["Parameters"]
-
-
-def sam_parse(overrides: list[str]) -> dict[str, str]:
-    """``parameter_overrides`` as SAM CLI turns them into CloudFormation parameters."""
-    assert TOOLS_PYTHON.exists(), ".venv-tools is missing: run `make tools-venv` (make test does)"
-    code = (
-        "import json, sys\n"
-        "from samcli.cli.types import CfnParameterOverridesType\n"
-        "print(json.dumps(CfnParameterOverridesType().convert(json.load(sys.stdin), None, None)))\n"
-    )
-    out = subprocess.run(
-        [str(TOOLS_PYTHON), "-c", code], input=json.dumps(overrides), capture_output=True, text=True, check=True
-    )
-    return json.loads(out.stdout)
 
 
 def written(overrides: list[str]) -> dict[str, str]:
