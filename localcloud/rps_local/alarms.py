@@ -362,11 +362,17 @@ def _period_values(client: Any, d: AlarmDefinition, now: datetime, estimate: boo
     start_time, end_time = datetime.fromtimestamp(first, UTC), datetime.fromtimestamp(end, UTC)
     if d.query is not None:
         series = query_periods(client, d.query, d.period, start_time, end_time)
-    elif (match := _PERCENTILE.match(d.statistic)) and estimate:
-        return _estimated_percentiles(client, d, first, end, float(match.group(1)))
+    elif (q := percentile_of(d.statistic)) is not None and estimate:
+        return _estimated_percentiles(client, d, first, end, q)
     else:
         series = _series(client, [_query(d, d.statistic, d.period, "m")], start_time, end_time)["m"]
     return _by_period(series, first, d.period, d.evaluation_periods)
+
+
+def percentile_of(statistic: str) -> float | None:
+    """The percentile of a ``pNN`` statistic (``p99`` -> 99.0); None for any other statistic."""
+    match = _PERCENTILE.match(statistic)
+    return None if match is None else float(match.group(1))
 
 
 def _estimated_percentiles(client: Any, d: AlarmDefinition, first: int, end: int, q: float) -> list[float | None]:

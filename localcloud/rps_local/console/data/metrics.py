@@ -29,7 +29,6 @@ POINTS = 60  # points per series: enough for a small chart, few enough to stay f
 _SEARCH = re.compile(r"SEARCH\('\{(?P<namespace>[^,}]+)[^}]*\}(?P<filters>[^']*)'\s*,\s*'(?P<stat>\w+)'")
 _FILTER = re.compile(r'(\w+)="([^"]*)"')
 _SUB = re.compile(r"\$\{([^}]+)\}")
-_PERCENTILE = re.compile(r"^p(\d{1,2}(\.\d+)?)$")
 
 
 @dataclass(frozen=True)
@@ -180,15 +179,14 @@ def _points(
         "console", key.name, key.namespace, key.name, key.dimensions, line.stat, step, count, 1, 0.0,
         "GreaterThanThreshold",
     )  # fmt: skip
-    percentile = _PERCENTILE.match(line.stat)
-    if percentile is None or alarms.on_aws(cloudwatch):
+    q = alarms.percentile_of(line.stat)
+    if q is None or alarms.on_aws(cloudwatch):
         series = alarms._series(cloudwatch, [alarms._query(definition, line.stat, step, "m")], *span)["m"]
         values = sorted(series.items())
     else:
         stats = ("SampleCount", "Minimum", "Maximum", "Average")
         found = alarms._series(cloudwatch, [alarms._query(definition, s, step, s.lower()) for s in stats], *span)
         counts, lows, highs, means = (found[s.lower()] for s in stats)
-        q = float(percentile.group(1))
         values = sorted(
             (t, float(np.percentile(alarms._bucket_samples(int(c), lows[t], highs[t], means[t]), q)))
             for t, c in counts.items()
