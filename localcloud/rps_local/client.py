@@ -57,17 +57,20 @@ class CloudClient:
         creds = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}  # moto accepts any
         self.session = boto3.session.Session(region_name=REGION, **creds)
         self.localstack_session: Any = None
+        self.localstack_services: frozenset[str] = frozenset()  # the services LocalStack's client knows
         if via_localstack_client:
+            from localstack_client.config import get_service_endpoints
             from localstack_client.session import Session as LocalStackSession
 
             host = urllib.parse.urlsplit(aws_endpoint_url).netloc  # localhost:PORT
             self.localstack_session = LocalStackSession(region_name=REGION, localstack_host=host, **creds)
+            self.localstack_services = frozenset(get_service_endpoints(localstack_host=host))
         self._physical: dict[str, str] = {}
 
     def client(self, service: str, **config: Any) -> Any:
         # no retries: a local error should surface at once, not after botocore's backoff
         options = Config(retries={"total_max_attempts": 1}, read_timeout=config.pop("read_timeout", 60), **config)
-        if self.localstack_session is not None and service in self.localstack_session._service_endpoint_mapping:
+        if service in self.localstack_services:
             return self.localstack_session.client(service, config=options)
         return self.session.client(service, endpoint_url=self.endpoint_url, config=options)
 
