@@ -7,6 +7,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from rps_core.config import load_settings
 from rps_core.forecasts import run_forecast
+from rps_core.map_results import with_map_results
 from rps_core.tracing import annotate
 
 logger = Logger(service="forecast")
@@ -19,8 +20,8 @@ tracer = Tracer(service="forecast")
 @metrics.log_metrics
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     annotate(tracer, event)  # location, run id, model: what this trace worked on
-    result = run_forecast(event, load_settings())
-    metrics.add_metric(name="ForecastsWritten", unit=MetricUnit.Count, value=len(result["forecasts"]))
-    metrics.add_metric(name="ForecastsSkipped", unit=MetricUnit.Count, value=len(result["skipped"]))
+    result = run_forecast(with_map_results(event), load_settings())
+    metrics.add_metric(name="ForecastsWritten", unit=MetricUnit.Count, value=result["count"])
+    metrics.add_metric(name="ForecastsSkipped", unit=MetricUnit.Count, value=result["skipped_count"])
     logger.info("forecasts written", extra={"keys": result["keys"], "skipped": result["skipped"]})
     return result

@@ -7,6 +7,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from rps_core.config import load_settings
 from rps_core.contract import TrainRequest
+from rps_core.map_results import with_map_results
 from rps_core.tracing import annotate
 from rps_core.training.service import run_train
 
@@ -20,7 +21,7 @@ tracer = Tracer(service="train")
 @metrics.log_metrics
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     annotate(tracer, event)  # location, run id, model: what this trace worked on
-    result = run_train(TrainRequest.from_event(event), load_settings())
+    result = run_train(TrainRequest.from_event(with_map_results(event)), load_settings())
     challenger = result["challenger"]
     metrics.add_metric(name="ChallengerMAE", unit=MetricUnit.NoUnit, value=challenger["mae"])
     metrics.add_metric(name="PersistenceMAE", unit=MetricUnit.NoUnit, value=challenger["persistence_mae"])

@@ -73,10 +73,12 @@ def _summary(result: dict[str, Any]) -> str:
 
 def _replay(client: CloudClient, season_end: str, echo: Callable[[str], None]) -> dict[str, str]:
     plan = _payload(client, "PlanFunction", {"now": season_end, "reason": "drift scenario: replay another season"})
-    echo(f"replaying ({plan['window_start']}, {plan['window_end']}] for {', '.join(plan['locations'])}")
+    body = client.client("s3").get_object(Bucket=client.physical_id("DataBucket"), Key=plan["items_key"])["Body"]
+    items = json.loads(body.read())  # the Map's items, as its ItemReader reads them
+    echo(f"replaying ({plan['window_start']}, {plan['window_end']}] for {', '.join(i['location'] for i in items)}")
     replayed = {}
-    for location in plan["locations"]:
-        item = {k: plan[k] for k in ("run_id", "now", "window_start", "window_end")} | {"location": location}
+    for item in items:
+        location = item["location"]
         ingested = _payload(client, "IngestFunction", item)
         gated = client.invoke("QualityGateFunction", ingested)
         if gated.function_error:  # a rejected window: the pipeline would quarantine it; the others go on

@@ -9,7 +9,8 @@ The hooks:
 - ``LambdaFunction`` CloudFormation create/update: moto drops the function's Layers, and fails on a
   ``Ref`` to a layer (it resolves to moto's object, not the ARN);
 - ``AWS::CloudWatch::Alarm`` for moto's CloudFormation (it has none): PutMetricAlarm from the properties;
-- the Step Functions execution switch, and the port its interpreter calls Lambda on (``MOTO_PORT``).
+- the Step Functions execution switch, and the port its interpreter calls Lambda on (``MOTO_PORT``);
+- the Distributed Map's ItemBatcher, tolerated failures and ResultWriter (``moto_distributed_map``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from moto.stepfunctions.models import StateMachine
 from moto.stepfunctions.responses import get_backend as get_sfn_backend
 from moto.stepfunctions.utils import cfn_to_api_tags
 
+from rps_local import moto_distributed_map
 from rps_local.asl import substitute
 from rps_local.lambda_types import FunctionSpec, InvokeOutcome
 
@@ -74,6 +76,7 @@ def install(invoker: Invoker) -> None:
     StateMachine.create_from_cloudformation_json = classmethod(_create_state_machine)  # type: ignore[assignment]
     StateMachine.update_from_cloudformation_json = classmethod(_update_state_machine)  # type: ignore[assignment]
     StateMachine.delete_from_cloudformation_json = classmethod(_delete_state_machine)  # type: ignore[assignment]
+    moto_distributed_map.install()
     _refresh_model_map()
 
 
@@ -185,6 +188,7 @@ def uninstall() -> None:
     LambdaFunction.update_from_cloudformation_json = _originals["fn_update"]  # type: ignore[method-assign]
     for name in ("create", "update", "delete"):
         setattr(StateMachine, f"{name}_from_cloudformation_json", _originals[f"sm_{name}"])
+    moto_distributed_map.uninstall()
     _originals.clear()
 
 
@@ -367,4 +371,4 @@ def check_internals() -> list[str]:
     for name in ("ensure_log_group", "ensure_log_stream", "put_log_events"):
         if not hasattr(logs_backends["123456789012"]["us-east-1"], name):
             problems.append(f"the logs backend has no {name}")
-    return problems
+    return problems + moto_distributed_map.check_internals()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from rps_core.map_results import read_map_results
 
 from tests.integration.budgets import limit_s
 from tests.integration.clock import pipeline_clock
@@ -34,7 +35,8 @@ def test_a_past_range_is_collected_once_without_training_or_moving_thepipeline_c
     output = execution_output(done.stdout)
     # THEN every location's range is stored under its own name, and the run ends after the Map
     assert output["backfill"] == {"start": START, "end": END}
-    assert sorted(d["location"] for d in output["datasets"]) == ["EWR", "JFK", "LGA"]
+    results = read_map_results(output["map_results"]["Bucket"], output["map_results"]["Key"], s3)
+    assert sorted(d["location"] for d in results if d.get("dataset_version")) == ["EWR", "JFK", "LGA"]
     for location in ("EWR", "JFK", "LGA"):
         raw = s3.head_object(Bucket=bucket, Key=f"raw/location={location}/end={END}.from={START}.json")
         assert raw["Metadata"]["window-start"] == START

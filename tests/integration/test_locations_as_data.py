@@ -77,7 +77,7 @@ def test_the_locations_of_the_file_are_forecast_and_a_bad_one_is_left_out(csv_cl
     # THEN it succeeds for the other eleven (1 of 12 is 8.3%, within the tolerated 10%)
     assert done["status"] == "SUCCEEDED", (done.get("error"), done.get("cause"))
     output = json.loads(done["output"])
-    assert output["locations"] == {"total": 12, "succeeded": 11, "quarantined": [BAD]}
+    assert output["locations"] == {"total": 12, "succeeded": 11, "quarantined": [BAD], "failed": []}
     forecast = sorted(f["location"] for f in output["forecasts"])
     assert len(forecast) == 11 and BAD not in forecast and "JFK-0" in forecast
     assert s3.head_object(Bucket=bucket, Key=f"quarantine/location={BAD}/end={FIRST_WINDOW_END}.json")

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+from rps_core.map_results import read_map_results
 from rps_local.process import CloudProcess
 
 from bench.bench_load import CLOUD_ARGS, ensure_champion, request_bodies, run_load
@@ -63,12 +64,15 @@ def _keys(s3: Any, bucket: str, prefix: str) -> set[str]:
     return keys
 
 
-def _state_outputs(history: list[dict[str, Any]], state: str) -> list[dict[str, Any]]:
-    return [
+def _map_results(history: list[dict[str, Any]], s3: Any) -> list[dict[str, Any]]:
+    """The per-location results of the execution's Distributed Map, read from where its ResultWriter put them."""
+    (output,) = [
         json.loads(e["stateExitedEventDetails"]["output"])
         for e in history
-        if e["type"] == "TaskStateExited" and e["stateExitedEventDetails"]["name"] == state
+        if e["type"] == "MapStateExited" and e["stateExitedEventDetails"]["name"] == "PerLocation"
     ]
+    details = output["map_results"]["ResultWriterDetails"]
+    return read_map_results(details["Bucket"], details["Key"], s3)
 
 
 def _raw_put(port: int, path: str, declared: int, body: bytes) -> bytes:
@@ -119,14 +123,14 @@ def test_two_concurrent_runs_of_the_same_window_do_the_work_once(cloud: CloudPro
     # AND the clock moved once, by one step, to the window's end
     clock = json.loads(data.get_object(Bucket=data_bucket, Key="clock/state.json")["Body"].read())
     assert (clock["window_start"], clock["now"]) == (before, window_end)
-    # AND each location's raw object was written by one run only, and both read the same one
-    ingested = [o for h in histories for o in _state_outputs(h, "Ingest")]
+    # AND each location's raw object was written once (the bucket is versioned: one version)
     for loc in LOCATIONS:
-        mine = [o for o in ingested if o["location"] == loc]
-        assert len(mine) == 2 and sorted(o["created"] for o in mine) == [False, True], mine
-        assert {o["raw_key"] for o in mine} == {f"raw/location={loc}/end={window_end}.json"}
+        key = f"raw/location={loc}/end={window_end}.json"
+        versions = data.list_object_versions(Bucket=data_bucket, Prefix=key).get("Versions", [])
+        assert [v["Key"] for v in versions] == [key], versions
     # AND each location has one new dataset version, the one both runs built and latest.json names
-    transformed = [o for h in histories for o in _state_outputs(h, "Transform")]
+    transformed = [o for h in histories for o in _map_results(h, data)]
+    assert len(transformed) == 2 * len(LOCATIONS) and all(o.get("dataset_version") for o in transformed)
     for loc in LOCATIONS:
         built = {o["dataset_version"] for o in transformed if o["location"] == loc}
         assert len(built) == 1, built

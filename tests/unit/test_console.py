@@ -67,6 +67,29 @@ def test_a_clean_run_has_every_state_and_each_map_iteration_succeeded():
     assert run.states["Train"].inputs and "training" in run.states["Train"].outputs[0]
 
 
+def test_a_distributed_maps_summary_comes_from_its_result_writer_files():
+    # GIVEN an execution whose Distributed Map wrote its results to S3 (its iterations are child executions)
+    described, history = recorded("succeeded")
+    pointer = {"Bucket": "data", "Key": "runs/map-results/r1/manifest.json"}
+    for event in history:
+        details = event.get("stateExitedEventDetails")
+        if event["type"] == "MapStateExited" and details["name"] == "PerLocation":
+            details["output"] = json.dumps(
+                {"run_id": "r1", "map_results": {"MapRunArn": "m", "ResultWriterDetails": pointer}}
+            )
+    results = [
+        {"location": "JFK", "dataset_version": "v1"},
+        {"location": "LGA", "quarantined": True, "quarantine_key": "q", "cause": "schema"},
+        {"location": "EWR", "failed": True, "error": "States.Timeout", "cause": "slow"},
+    ]
+    read = []
+    # WHEN the page is built THEN the Map's summary is what those results say, read from that manifest
+    run = execution_detail(described, DEFINITION, history, lambda bucket, key: read.append((bucket, key)) or results)
+    summary = run.states["PerLocation"].iterations
+    assert (summary.total, summary.succeeded, summary.quarantined, summary.failed) == (3, 1, 1, 1)
+    assert read == [("data", pointer["Key"])] and summary.label == "1 succeeded / 1 quarantined / 1 failed"
+
+
 def test_a_rejected_window_counts_as_quarantined_and_its_gate_as_caught():
     run = detail("one-bad")
     assert run.row.status == "SUCCEEDED"

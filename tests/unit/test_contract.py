@@ -14,6 +14,7 @@ from rps_core.contract import (
     dataset_prefix,
     forecast_key,
     raw_key,
+    run_items_key,
 )
 from rps_core.errors import InvalidEventError
 
@@ -31,10 +32,17 @@ def test_the_sample_events_round_trip():
 
 
 def test_the_plan_makes_the_maps_items():
-    plan = RunPlan("r1", "2013-10-20T00:00", None, "2013-10-20T00:00", ("JFK", "LGA"), "replay", True)
+    key = run_items_key("r1")
+    plan = RunPlan("r1", "2013-10-20T00:00", None, "2013-10-20T00:00", 2, key, 25, 10, 10.0, "replay", True)
     item = plan.item("LGA")
     assert item == LocationWindow("LGA", "r1", "2013-10-20T00:00", None, "2013-10-20T00:00")
-    assert plan.to_dict()["locations"] == ["JFK", "LGA"]
+    assert plan.to_dict()["items_key"] == "runs/run=r1/items.json" and plan.to_dict()["location_count"] == 2
+
+
+@pytest.mark.parametrize("run_id", ["", "a/b", "../x", "x" * 129, "a b"])
+def test_a_run_id_that_cannot_name_a_key_is_refused(run_id):
+    with pytest.raises(InvalidEventError, match="run_id"):
+        run_items_key(run_id)
 
 
 def test_fields_beyond_a_type_are_ignored_and_times_normalised():

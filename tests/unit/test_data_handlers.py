@@ -43,8 +43,13 @@ def keys(client, prefix: str) -> list[str]:
     return [o["Key"] for o in client.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("Contents", [])]
 
 
+def plan_items(plan: dict) -> dict[str, dict]:
+    """The Map's items that Plan wrote (what the ItemReader reads), by location."""
+    return {item["location"]: item for item in storage.get_json(BUCKET, plan["items_key"])}
+
+
 def run_location(handlers, plan: dict, location: str) -> dict:
-    item = {k: plan[k] for k in ("run_id", "now", "window_start", "window_end")} | {"location": location}
+    item = plan_items(plan)[location]
     ingested = handlers["ingest"].lambda_handler(item, LambdaContext())
     gated = handlers["quality_gate"].lambda_handler(ingested, LambdaContext())
     return handlers["transform"].lambda_handler(gated, LambdaContext())
@@ -54,8 +59,9 @@ def test_backfill_then_one_day_builds_versions_holding_all_history(s3, handlers,
     # GIVEN a fresh bucket WHEN the first scheduled run happens THEN it backfills up to REPLAY_START
     plan = handlers["plan"].lambda_handler(load_event("plan.json"), LambdaContext())
     assert plan["window_start"] is None and plan["window_end"] == "2013-10-19T00:00" and plan["backfill"] is True
-    assert plan["locations"] == ["JFK", "LGA", "EWR"] and plan["run_id"] == load_event("plan.json")["id"]
-    first = {loc: run_location(handlers, plan, loc) for loc in plan["locations"]}
+    assert list(plan_items(plan)) == ["JFK", "LGA", "EWR"] and plan["run_id"] == load_event("plan.json")["id"]
+    assert plan["location_count"] == 3 and plan["items_key"] == f"runs/run={plan['run_id']}/items.json"
+    first = {loc: run_location(handlers, plan, loc) for loc in plan_items(plan)}
     assert first["EWR"]["time_start"] == "2013-01-01T06:00" and first["EWR"]["time_end"] == "2013-10-19T00:00"
     # WHEN the next run happens THEN the clock moves 24 h and the new version holds all history
     plan2 = handlers["plan"].lambda_handler(load_event("plan_rule.json"), LambdaContext())

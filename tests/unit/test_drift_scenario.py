@@ -62,8 +62,8 @@ def backfill_with_a_winter_champion(cloud: InProcessCloud) -> None:
     """The first run's data steps, and a champion whose reference is its training rows (first 80%)."""
     plan = cloud.invoke("PlanFunction", {}).payload
     rows = []
-    for location in plan["locations"]:
-        item = {k: plan[k] for k in ("run_id", "now", "window_start", "window_end")} | {"location": location}
+    for item in storage.get_json(DATA, plan["items_key"], client=cloud.s3):  # the Map's items
+        location = item["location"]
         gated = cloud.invoke("QualityGateFunction", cloud.invoke("IngestFunction", item).payload).payload
         cloud.invoke("TransformFunction", gated)
         x = build_features(load_latest(DATA, location, cloud.s3)[1], "temperature_2m")

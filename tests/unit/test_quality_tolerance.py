@@ -4,7 +4,7 @@ fails with DataQualityError naming the locations and the gate's causes."""
 from __future__ import annotations
 
 import pytest
-from rps_core.contract import DatasetRef, Quarantined, TrainRequest
+from rps_core.contract import DatasetRef, Failed, Quarantined, TrainRequest
 from rps_core.errors import DataQualityError
 from rps_core.quality.tolerance import check_tolerated
 
@@ -18,7 +18,19 @@ def _request(passed: int, rejected: int) -> TrainRequest:
 def test_at_the_tolerated_share_the_run_goes_on():
     check_tolerated(_request(9, 1), 10.0)  # 10% rejected, 10% tolerated
     check_tolerated(_request(3, 0), 0.0)
-    assert _request(9, 1).locations() == {"total": 10, "succeeded": 9, "quarantined": ["BAD0"]}
+    assert _request(9, 1).locations() == {"total": 10, "succeeded": 9, "quarantined": ["BAD0"], "failed": []}
+
+
+def test_locations_of_failed_map_batches_count_against_the_same_share():
+    request = TrainRequest(
+        _request(8, 1).datasets, _request(8, 1).quarantined, (Failed("F0", "States.Timeout", "slow"),)
+    )
+    assert request.locations() == {"total": 10, "succeeded": 8, "quarantined": ["BAD0"], "failed": ["F0"]}
+    check_tolerated(request, 20.0)
+    with pytest.raises(
+        DataQualityError, match=r"2 of 10 locations quarantined or failed \(20.0%.*F0 failed \(States.Timeout\): slow"
+    ):
+        check_tolerated(request, 10.0)
 
 
 def test_over_the_tolerated_share_the_run_fails_naming_the_causes():

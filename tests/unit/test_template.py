@@ -190,14 +190,26 @@ def test_only_the_drift_monitor_can_start_the_pipeline(cfn: dict[str, Any]) -> N
     assert starters == {"DriftFunction"}
 
 
-def test_the_state_machine_may_only_invoke_the_templates_functions(cfn: dict[str, Any]) -> None:
+def test_the_state_machine_may_only_invoke_the_templates_functions_and_run_its_map(cfn: dict[str, Any]) -> None:
     (machine,) = resources_of_type(cfn, "AWS::StepFunctions::StateMachine").values()
     role = cfn["Resources"][machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]]
     functions = set(resources_of_type(cfn, "AWS::Lambda::Function"))
+    others = []
     for st in _allow_statements(role):
-        assert _as_list(st["Action"]) == ["lambda:InvokeFunction"]
-        named = {f for f in functions if f in repr(st["Resource"])}
-        assert named, f"an invoke statement names no function of the template: {st['Resource']}"
+        if _as_list(st["Action"]) == ["lambda:InvokeFunction"]:
+            named = {f for f in functions if f in repr(st["Resource"])}
+            assert named, f"an invoke statement names no function of the template: {st['Resource']}"
+        else:
+            others.append((sorted(_as_list(st["Action"])), repr(st["Resource"])))
+    # The Distributed Map: the run's items and results under the data bucket's runs/, its own child executions
+    for actions, resource in others:
+        if all(a.startswith("s3:") for a in actions):
+            assert "DataBucket.Arn}/runs/" in resource, resource
+            assert "s3:PutObject" not in actions or "/runs/map-results/*" in resource, resource
+        else:
+            assert set(actions) <= {"states:StartExecution", "states:DescribeExecution", "states:StopExecution"}
+            assert "${AWS::StackName}-pipeline" in resource, resource
+    assert {a for actions, _ in others for a in actions} >= {"s3:GetObject", "s3:PutObject", "states:StartExecution"}
 
 
 def test_buckets_are_private_encrypted_and_versioned(sam: dict[str, Any]) -> None:

@@ -235,7 +235,7 @@ def test_a_quarantined_location_is_left_out_within_the_tolerated_share(cloud, ha
     state = pipeline(handlers, event)
     # THEN the model is trained on JFK alone, the output names the locations, and LGA gets no forecast
     assert set(state["training"]["challenger"]["per_location"]) == {"JFK"}
-    assert state["training"]["locations"] == {"total": 2, "succeeded": 1, "quarantined": ["LGA"]}
+    assert state["training"]["locations"] == {"total": 2, "succeeded": 1, "quarantined": ["LGA"], "failed": []}
     assert [f["location"] for f in state["forecasts"]["forecasts"]] == ["JFK"]
     assert state["forecasts"]["skipped"] == [
         {"location": "LGA", "error": "DataQualityError", "message": "quarantined in this run"}

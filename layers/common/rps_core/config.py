@@ -68,6 +68,9 @@ class Settings:
     # The share of a run's locations the gate may reject while the run goes on without them (Train fails
     # the run with DataQualityError above it).
     tolerated_failure_percentage: float = 10.0
+    # The per-location Map (Distributed): locations per child execution, and child executions at once.
+    map_batch_size: int = 25
+    map_max_concurrency: int = 10
 
     @property
     def model_params(self) -> dict[str, int]:
@@ -191,6 +194,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         tolerated_failure_percentage=number_setting(
             env, "TOLERATED_FAILURE_PERCENTAGE", float, d.tolerated_failure_percentage, 0.0, 100.0
         ),
+        map_batch_size=number_setting(env, "MAP_BATCH_SIZE", int, d.map_batch_size, 1, 1_000),
+        map_max_concurrency=number_setting(env, "MAP_MAX_CONCURRENCY", int, d.map_max_concurrency, 1, 10_000),
     )
 
 

@@ -22,6 +22,7 @@ __all__ = [
     "CLOCK_KEY",
     "TIME_FORMAT",
     "DatasetRef",
+    "Failed",
     "GateResult",
     "IngestResult",
     "LocationWindow",
@@ -43,6 +44,7 @@ __all__ = [
     "quality_key",
     "quarantine_key",
     "raw_key",
+    "run_items_key",
 ]
 
 # ---------------------------------------------------------------- time: UTC hours as YYYY-MM-DDTHH:MM
@@ -150,6 +152,17 @@ def forecast_key(location: str, issued_at: str) -> str:
     return f"{forecast_prefix(location)}{issued_at}.json"
 
 
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+def run_items_key(run_id: str) -> str:
+    """The run's Map items (one LocationWindow per location), written by Plan and read by the Map's ItemReader.
+    The Map's ResultWriter writes under ``runs/map-results/`` (statemachine/pipeline.asl.json)."""
+    if not _RUN_ID.match(run_id):
+        raise InvalidEventError(f"plan: run_id must be 1-128 of A-Z a-z 0-9 . _ - (it names S3 keys), got {run_id!r}")
+    return f"runs/run={run_id}/items.json"
+
+
 # MODEL_BUCKET
 CHAMPION_KEY = "champion/pointer.json"
 
@@ -211,8 +224,11 @@ class _Serialised:
 
 @dataclass(frozen=True)
 class RunPlan(_Serialised):
-    """Plan's output: one run's window and the locations the Map fans out to.
+    """Plan's output: one run's window, and where the Map finds its items and how it runs them.
 
+    The items (``item(location)`` of every location) are in S3 under ``items_key`` (``run_items_key``), so
+    the state stays small at any number of locations. ``batch_size``, ``max_concurrency`` and
+    ``tolerated_failure_percentage`` are the Distributed Map's (template parameters, through Plan's settings).
     ``backfill``: the first run, whose window holds all history (``window_start`` null). ``ranged``: an
     execution started with ``{"backfill": {"start", "end"}}``, which collects that past range for every
     location, leaves the clock alone and ends after the Map (no training).
@@ -222,7 +238,11 @@ class RunPlan(_Serialised):
     now: str
     window_start: str | None
     window_end: str
-    locations: tuple[str, ...]
+    location_count: int
+    items_key: str
+    batch_size: int
+    max_concurrency: int
+    tolerated_failure_percentage: float
     source: str
     backfill: bool
     ranged: bool = False
@@ -364,47 +384,65 @@ class DatasetRef(_Serialised):
 
 
 @dataclass(frozen=True)
-class Quarantined(_Serialised):
-    """A location whose window the gate rejected in this run (the Map's ``WindowRejected`` result)."""
+class _LeftOut(_Serialised):
+    """A location this run left out: its name, then texts saying why (absent ones read as "")."""
 
     location: str
+
+    @classmethod
+    def from_event(cls, event: Any, step: str = "train") -> Self:
+        event = _object(event, step)
+        texts = {name: str(event.get(name) or "") for name in cls.field_names()[1:]}
+        return cls(location=_text(event, step, "location"), **texts)
+
+
+@dataclass(frozen=True)
+class Quarantined(_LeftOut):
+    """A location whose window the gate rejected in this run (the Map's ``WindowRejected`` result)."""
+
     quarantine_key: str
     cause: str
 
-    @classmethod
-    def from_event(cls, event: Any, step: str = "train") -> Quarantined:
-        event = _object(event, step)
-        return cls(
-            _text(event, step, "location"), str(event.get("quarantine_key") or ""), str(event.get("cause") or "")
-        )
+
+@dataclass(frozen=True)
+class Failed(_LeftOut):
+    """A location in a batch (one child execution of the Map) that failed after its retries."""
+
+    error: str
+    cause: str
 
 
 @dataclass(frozen=True)
 class TrainRequest(_Serialised):
-    """Train's input: the state after the Map, whose ``datasets`` are its results: a Transform output per
-    location that passed the gate, a ``{location, quarantined: true, ...}`` per location it rejected."""
+    """Train's input: the state after the Map, whose ``datasets`` are its results (read from the Map's
+    ResultWriter files by ``rps_core.map_results``): a Transform output per location that passed the gate,
+    a ``{location, quarantined: true, ...}`` per location it rejected, and a ``{location, failed: true,
+    error, cause}`` per location of a failed batch."""
 
     datasets: tuple[DatasetRef, ...]
     quarantined: tuple[Quarantined, ...] = ()
+    failed: tuple[Failed, ...] = ()
 
     @classmethod
     def from_event(cls, event: Any) -> TrainRequest:
         items = _object(event, "train").get("datasets")
         if not isinstance(items, list) or not items:
             raise InvalidEventError("train: the event needs 'datasets', a non-empty list of the Map's results")
-        datasets, quarantined = [], []
+        datasets, quarantined, failed = [], [], []
         for i, item in enumerate(items):
             try:
                 if isinstance(item, dict) and item.get("quarantined") is True:
                     quarantined.append(Quarantined.from_event(item))
+                elif isinstance(item, dict) and item.get("failed") is True:
+                    failed.append(Failed.from_event(item))
                 else:
                     datasets.append(DatasetRef.from_event(item))
             except InvalidEventError as exc:
                 raise InvalidEventError(f"train: datasets[{i}] needs 'location' and 'dataset_version' ({exc})") from exc
-        names = [d.location for d in datasets] + [q.location for q in quarantined]
+        names = [d.location for d in datasets] + [q.location for q in quarantined] + [f.location for f in failed]
         if len(set(names)) != len(names):
             raise InvalidEventError(f"train: a location appears twice in datasets: {sorted(names)}")
-        return cls(tuple(datasets), tuple(quarantined))
+        return cls(tuple(datasets), tuple(quarantined), tuple(failed))
 
     @property
     def versions(self) -> dict[str, str]:
@@ -412,11 +450,13 @@ class TrainRequest(_Serialised):
         return {d.location: d.dataset_version for d in self.datasets}
 
     def locations(self) -> dict[str, Any]:
-        """The run's locations for the execution's output: ``{total, succeeded, quarantined: [names]}``."""
+        """The run's locations for the execution's output: ``{total, succeeded, quarantined: [names],
+        failed: [names]}``."""
         return {
-            "total": len(self.datasets) + len(self.quarantined),
+            "total": len(self.datasets) + len(self.quarantined) + len(self.failed),
             "succeeded": len(self.datasets),
             "quarantined": sorted(q.location for q in self.quarantined),
+            "failed": sorted(f.location for f in self.failed),
         }
 
 

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
+from rps_core.map_results import read_map_results
+
 from rps_local.console.data import drift as drift_data
 from rps_local.console.data import forecasts as forecast_data
 from rps_local.console.data import metrics as metric_data
@@ -59,7 +61,10 @@ def _detail(source: ConsoleSource, name: str) -> ExecutionDetail | None:
         return None
     history = source.history(arn, ended=described["status"] != "RUNNING")
     # the definition the execution ran (moto keeps the machine's current one; after a redeploy they may differ)
-    return execution_detail(described, source.definition(machine), history)
+    s3 = source.aws("s3")
+    return execution_detail(
+        described, source.definition(machine), history, lambda bucket, key: read_map_results(bucket, key, s3)
+    )
 
 
 def execution(source: ConsoleSource, name: str) -> str | None:

@@ -86,6 +86,9 @@ def forecast_from_observations(
     return forecasts_of(model, pointer, [forecast_input(pointer, obs, issued_at)])[0]
 
 
+LISTED = 20
+
+
 def _versions(event: Any) -> dict[str, str]:
     items = event.get("datasets") if isinstance(event, dict) else None
     if not isinstance(items, list):
@@ -94,10 +97,17 @@ def _versions(event: Any) -> dict[str, str]:
     return {str(i["location"]): str(i["dataset_version"]) for i in valid}
 
 
-def _quarantined(event: Any) -> set[str]:
-    """The locations the gate rejected in this run (the Map's ``WindowRejected`` results)."""
+def _left_out(event: Any) -> dict[str, str]:
+    """The locations this run left out, and why: rejected by the gate (the Map's ``WindowRejected`` results)
+    or in a failed batch of the Map."""
     items = event.get("datasets") if isinstance(event, dict) else None
-    return {str(i["location"]) for i in items or [] if isinstance(i, dict) and i.get("quarantined") is True}
+    out = {}
+    for i in items or []:
+        if isinstance(i, dict) and i.get("quarantined") is True:
+            out[str(i["location"])] = "quarantined in this run"
+        elif isinstance(i, dict) and i.get("failed") is True:
+            out[str(i["location"])] = f"failed in this run ({i.get('error')})"
+    return out
 
 
 def run_forecast(event: Any, settings: Settings, client: Any = None) -> dict[str, Any]:
@@ -108,12 +118,12 @@ def run_forecast(event: Any, settings: Settings, client: Any = None) -> dict[str
     pointer = require_champion(model_bucket, client)
     model = OnnxModel(read_model_bytes(str(pointer["model_uri"]), client))
     versions = _versions(event)
-    rejected = _quarantined(event)
+    left_out = _left_out(event)
     inputs: list[ForecastInput] = []
     skipped: list[dict[str, str]] = []
     for location in settings.location_names:
-        if location in rejected:  # no forecast from data older than this run's window
-            skipped.append({"location": location, "error": "DataQualityError", "message": "quarantined in this run"})
+        if location in left_out:  # no forecast from data older than this run's window
+            skipped.append({"location": location, "error": "DataQualityError", "message": left_out[location]})
             continue
         try:
             if location in versions:
@@ -132,4 +142,13 @@ def run_forecast(event: Any, settings: Settings, client: Any = None) -> dict[str
         keys.append(key)
     if not forecasts and skipped:
         raise DatasetError(f"no forecast could be made: {'; '.join(s['message'] for s in skipped)}")
-    return {"forecasts": forecasts, "keys": keys, "skipped": skipped, "model_version": str(pointer["model_version"])}
+    # The lists stop at LISTED entries (the counts are whole): the output joins the execution's state, which
+    # Step Functions caps at 256 KB, and a run may have thousands of locations.
+    return {
+        "forecasts": forecasts[:LISTED],
+        "keys": keys[:LISTED],
+        "skipped": skipped[:LISTED],
+        "count": len(forecasts),
+        "skipped_count": len(skipped),
+        "model_version": str(pointer["model_version"]),
+    }

@@ -6,8 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from rps_core import storage
 from rps_core.config import Settings, require
-from rps_core.contract import RunPlan, Window, floor_hour, format_time
+from rps_core.contract import RunPlan, Window, floor_hour, format_time, run_items_key
 from rps_core.errors import InvalidEventError
 from rps_core.sources.base import event_time
 from rps_core.sources.clock import advance_clock, read_clock
@@ -79,14 +80,22 @@ def plan_run(event: Any, settings: Settings, client: Any = None) -> RunPlan:
                 "the scheduled runs collect what comes after it"
             )
     ranged = window is not None
+    items_key = run_items_key(run_id)  # a run id that cannot name a key is refused before the clock moves
     window = window or advance_clock(bucket, settings, requested, run_id, client)
-    return RunPlan(
+    plan = RunPlan(
         run_id=run_id,
         now=window.end_text,
         window_start=window.start_text,
         window_end=window.end_text,
-        locations=tuple(settings.location_names),
+        location_count=len(settings.locations),
+        items_key=items_key,
+        batch_size=settings.map_batch_size,
+        max_concurrency=settings.map_max_concurrency,
+        tolerated_failure_percentage=settings.tolerated_failure_percentage,
         source=settings.source,
         backfill=window.start is None,
         ranged=ranged,
     )
+    # The Map's items, for its ItemReader; the same run (same window) writes the same items again.
+    storage.put_json(bucket, items_key, [plan.item(name).to_dict() for name in settings.location_names], client=client)
+    return plan

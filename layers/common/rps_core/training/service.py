@@ -101,7 +101,7 @@ def run_train(
     key = write_candidate(model_bucket, result, doc, load_profile(data_bucket, datasets, client), client)
     return {
         "dataset_version": doc["dataset_version"],
-        "datasets": doc["datasets"],
+        "dataset_count": len(datasets),  # the versions themselves are in the candidate document (S3)
         "model_id": model_id,
         "candidate_key": key,
         "challenger": small_metrics(result.metrics),

@@ -9,6 +9,7 @@ so they are tested without a cloud. The failing state and its error come from ``
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -113,12 +114,20 @@ def execution_row(item: dict[str, Any], described: dict[str, Any] | None = None)
     )
 
 
+MapResultsReader = Callable[[str, str], list[dict[str, Any]]]  # (bucket, manifest key) → per-location results
+
+
 def execution_detail(
-    described: dict[str, Any], definition: dict[str, Any], history: list[dict[str, Any]]
+    described: dict[str, Any],
+    definition: dict[str, Any],
+    history: list[dict[str, Any]],
+    map_results: MapResultsReader | None = None,
 ) -> ExecutionDetail:
     row = execution_row(described, described)
     states = {name: StateRun(name) for name in state_names(definition)}
     _apply_history(states, history, definition)
+    if map_results is not None:
+        _apply_map_results(states, definition, map_results)
     detail = ExecutionDetail(row, definition, states, _json(described.get("input")), _json(described.get("output")))
     if row.status not in (RUNNING, SUCCEEDED):
         error, cause, state = failure_of(history)
@@ -232,6 +241,32 @@ def _map_summary(
     summary.succeeded -= moved
     summary.quarantined = moved
     return summary
+
+
+def _apply_map_results(states: dict[str, StateRun], definition: dict[str, Any], read: MapResultsReader) -> None:
+    """A Distributed Map's iterations are child executions, absent from this history: its summary comes from
+    the results its ResultWriter wrote (the manifest's address is in the Map's output, at its ResultPath)."""
+    for name in state_names(definition):
+        state = _find_state(definition, name) or {}
+        run = states.get(name)
+        if state.get("Type") != "Map" or "ResultWriter" not in state or run is None or not run.outputs:
+            continue
+        details = _at_path(run.outputs[-1], str(state.get("ResultPath", "$")))
+        if isinstance(details, dict):
+            details = details.get("ResultWriterDetails", details)
+        if not (isinstance(details, dict) and details.get("Bucket") and details.get("Key")):
+            continue
+        results = read(str(details["Bucket"]), str(details["Key"]))
+        quarantined = sum(1 for r in results if r.get("quarantined") is True)
+        failed = sum(1 for r in results if r.get("failed") is True)
+        run.iterations = MapSummary(len(results), len(results) - quarantined - failed, quarantined, failed)
+
+
+def _at_path(value: Any, path: str) -> Any:
+    """``value`` at a plain JSONPath such as ``$.map_results`` (no wildcards or indexes: ResultPath's form)."""
+    for part in [p for p in path.removeprefix("$").split(".") if p]:
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
 
 
 def _quarantined_count(name: str, states: dict[str, StateRun], definition: dict[str, Any]) -> int:
