@@ -102,7 +102,7 @@ def _run(count: int, work: Path, small_model: bool) -> dict[str, Any]:
             "map_s": _state_seconds(history, "PerLocation"),
             "train_s": _state_seconds(history, "Train"),
             "quarantined": ",".join(locations.get("quarantined", [])) == bad,
-            "forecasts": len(output.get("forecasts", [])),
+            "forecasts": output.get("forecast_count", 0),
             "peak_mb": peak[0],
             "largest_state_kb": _largest_state_kb(history),
             "task_s": _task_seconds(history),

@@ -144,7 +144,9 @@ def create_app(
     )
     async def forecast(location: str, request: Request) -> LatestForecast:
         if location not in config.locations:
-            raise NotFound(f"unknown location {location!r}; configured: {', '.join(config.locations)}")
+            more = len(config.locations) - 20
+            named = ", ".join(config.locations[:20]) + (f" and {more} more" if more > 0 else "")
+            raise NotFound(f"unknown location {location!r}; configured: {named}")
         model = await champion()
         try:
             obs = await asyncio.to_thread(latest.observations, location)
