@@ -9,6 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from rps_core.config import load_settings
 from rps_core.contract import LocationWindow
 from rps_core.sources import ingest_window
+from rps_core.telemetry import add_location_dimension
 from rps_core.tracing import annotate
 
 logger = Logger(service="ingest")
@@ -22,8 +23,9 @@ tracer = Tracer(service="ingest")
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     annotate(tracer, event)  # location, run id, model: what this trace worked on
     started = time.perf_counter()
-    result = ingest_window(LocationWindow.from_event(event, "ingest"), load_settings())
-    metrics.add_dimension(name="location", value=result.location)
+    settings = load_settings()
+    result = ingest_window(LocationWindow.from_event(event, "ingest"), settings)
+    add_location_dimension(metrics, result.location, settings)
     metrics.add_metric(name="RowsIngested", unit=MetricUnit.Count, value=result.rows)
     metrics.add_metric(name="RawObjectsCreated", unit=MetricUnit.Count, value=int(result.created))
     metrics.add_metric(name="IngestLatency", unit=MetricUnit.Milliseconds, value=1000 * (time.perf_counter() - started))

@@ -4,10 +4,11 @@ DataQualityError naming the failing checks (the state machine then quarantines t
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from rps_core.config import load_settings
+from rps_core.config import Settings, load_settings
 from rps_core.contract import IngestResult
 from rps_core.errors import DataQualityError
 from rps_core.quality import METRIC_UNITS, QualityReport, run_gate
+from rps_core.telemetry import add_location_dimension
 from rps_core.tracing import annotate
 
 logger = Logger(service="quality_gate")
@@ -15,8 +16,8 @@ metrics = Metrics(service="quality_gate")
 tracer = Tracer(service="quality_gate")
 
 
-def _emit(report: QualityReport) -> None:
-    metrics.add_dimension(name="location", value=report.location)
+def _emit(report: QualityReport, settings: Settings) -> None:
+    add_location_dimension(metrics, report.location, settings)
     for name, value in report.metrics().items():
         metrics.add_metric(name=name, unit=METRIC_UNITS[name], value=value)
 
@@ -26,8 +27,9 @@ def _emit(report: QualityReport) -> None:
 @metrics.log_metrics
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     annotate(tracer, event)  # location, run id, model: what this trace worked on
-    output, report = run_gate(IngestResult.from_event(event, "quality_gate"), load_settings())
-    _emit(report)
+    settings = load_settings()
+    output, report = run_gate(IngestResult.from_event(event, "quality_gate"), settings)
+    _emit(report, settings)
     if not report.passed:
         logger.warning("window rejected", extra={"failed_checks": report.failed_checks, "summary": report.summary()})
         raise DataQualityError(str(output.cause))

@@ -8,6 +8,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from rps_core.config import load_settings
 from rps_core.contract import QuarantineRequest
 from rps_core.quality import quarantine_window
+from rps_core.telemetry import add_location_dimension
 from rps_core.tracing import annotate
 
 logger = Logger(service="quarantine")
@@ -21,8 +22,9 @@ tracer = Tracer(service="quarantine")
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     annotate(tracer, event)  # location, run id, model: what this trace worked on
     request = QuarantineRequest.from_event(event, "quarantine")
-    result = quarantine_window(request, load_settings())
-    metrics.add_dimension(name="location", value=request.location)
+    settings = load_settings()
+    result = quarantine_window(request, settings)
+    add_location_dimension(metrics, request.location, settings)
     metrics.add_metric(name="WindowsQuarantined", unit=MetricUnit.Count, value=1)
     logger.warning("window quarantined", extra={"quarantine_key": result.quarantine_key, "cause": request.cause})
     return result.to_dict()

@@ -9,6 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from rps_core.config import load_settings
 from rps_core.contract import IngestResult
 from rps_core.datasets import run_transform
+from rps_core.telemetry import add_location_dimension
 from rps_core.tracing import annotate
 
 logger = Logger(service="transform")
@@ -22,8 +23,9 @@ tracer = Tracer(service="transform")
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     annotate(tracer, event)  # location, run id, model: what this trace worked on
     started = time.perf_counter()
-    result = run_transform(IngestResult.from_event(event, "transform"), load_settings())
-    metrics.add_dimension(name="location", value=result.location)
+    settings = load_settings()
+    result = run_transform(IngestResult.from_event(event, "transform"), settings)
+    add_location_dimension(metrics, result.location, settings)
     metrics.add_metric(name="DatasetRows", unit=MetricUnit.Count, value=result.rows)
     metrics.add_metric(
         name="TransformLatency", unit=MetricUnit.Milliseconds, value=1000 * (time.perf_counter() - started)

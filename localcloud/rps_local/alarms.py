@@ -132,6 +132,12 @@ class _Context:
     resources: Mapping[str, str]
     pseudo: Mapping[str, str]
     declared: frozenset[str]  # the template's resource logical ids
+    conditions: Mapping[str, Any] = field(default_factory=dict)  # the template's Conditions section
+
+    def condition(self, name: str) -> bool:
+        if name not in self.conditions:
+            raise TemplateError(f"no condition {name!r} in the template's Conditions")
+        return _truth(self.conditions[name], self)
 
     def _unresolved(self, name: str, text: str) -> TemplateError:
         if name in self.declared:  # a real resource whose physical id is unknown (not deployed yet)
@@ -172,7 +178,26 @@ def _resolve(value: Any, ctx: _Context) -> Any:
         if key == "Fn::Join":
             separator, items = arg
             return separator.join(str(v) for v in _resolve(items, ctx))
+        if key == "Fn::If":
+            name, when_true, when_false = arg
+            return _resolve(when_true if ctx.condition(name) else when_false, ctx)
     return {k: _resolve(v, ctx) for k, v in value.items()}
+
+
+def _truth(expression: Any, ctx: _Context) -> bool:
+    """A condition's value: Fn::Equals / Not / And / Or, or another condition by name."""
+    ((key, arg),) = expression.items()
+    if key == "Fn::Equals":
+        left, right = (_resolve(v, ctx) for v in arg)
+        return str(left) == str(right)
+    if key == "Fn::Not":
+        return not _truth(arg[0], ctx)
+    if key in ("Fn::And", "Fn::Or"):
+        values = [_truth(v, ctx) for v in arg]
+        return all(values) if key == "Fn::And" else any(values)
+    if key == "Condition":
+        return ctx.condition(arg)
+    raise TemplateError(f"unsupported condition function {key}")
 
 
 def _sub_var(name: str, variables: Mapping[str, Any], ctx: _Context) -> Any:
@@ -206,7 +231,9 @@ def _alarm_definitions(
         "AWS::Partition": "aws",
         "AWS::URLSuffix": "amazonaws.com",
     }
-    ctx = _Context(values, dict(resources or {}), pseudo, frozenset(template["Resources"]))
+    ctx = _Context(
+        values, dict(resources or {}), pseudo, frozenset(template["Resources"]), template.get("Conditions") or {}
+    )
     out: list[tuple[str, AlarmDefinition | UnresolvedReferenceError]] = []
     for logical_id, resource in template["Resources"].items():
         if not (isinstance(resource, dict) and resource.get("Type") == "AWS::CloudWatch::Alarm"):

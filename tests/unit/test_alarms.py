@@ -163,6 +163,14 @@ def test_quality_failures_of_any_location_raise_the_alarm(cloudwatch):
     assert states(cloudwatch)["QualityGateFailuresAlarm"] == "ALARM"
 
 
+def test_without_per_location_metrics_the_alarm_reads_the_per_step_series(cloudwatch):
+    per_step = {"MetricsByLocation": "false"}
+    put(cloudwatch, "QualityFailed", 1.0, NOW - timedelta(seconds=20), service="quality_gate", location="EWR")
+    assert states(cloudwatch, parameters=per_step)["QualityGateFailuresAlarm"] == "OK"  # not that schema
+    put(cloudwatch, "QualityFailed", 1.0, NOW - timedelta(seconds=20), service="quality_gate")
+    assert states(cloudwatch, parameters=per_step)["QualityGateFailuresAlarm"] == "ALARM"
+
+
 def test_drift_and_realized_error_alarms_follow_the_parameters(cloudwatch):
     put(cloudwatch, "DriftedFeatureShare", 0.25, NOW - timedelta(hours=1), service="drift")
     put(cloudwatch, "MaxRealizedMAE", 2.0, NOW - timedelta(hours=1), service="drift")

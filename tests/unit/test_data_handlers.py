@@ -85,6 +85,24 @@ def test_backfill_then_one_day_builds_versions_holding_all_history(s3, handlers,
     assert '"RowsIngested"' in emitted and '"QualityPassed"' in emitted and '"DatasetRows"' in emitted
 
 
+def _dimension_sets(stdout: str) -> list[list[str]]:
+    blobs = [json.loads(line) for line in stdout.splitlines() if line.startswith('{"_aws"')]
+    return [dims for blob in blobs for metric in blob["_aws"]["CloudWatchMetrics"] for dims in metric["Dimensions"]]
+
+
+@pytest.mark.parametrize(("setting", "by_location"), [("true", True), ("false", False)])
+def test_metrics_are_split_by_location_unless_the_deployment_turns_it_off(
+    s3, handlers, capsys, monkeypatch, setting, by_location
+):
+    monkeypatch.setenv("METRICS_BY_LOCATION", setting)
+    plan = handlers["plan"].lambda_handler({}, LambdaContext())
+    capsys.readouterr()
+    run_location(handlers, plan, "JFK")
+    sets = _dimension_sets(capsys.readouterr().out)
+    assert len(sets) == 3  # Ingest, QualityGate, Transform
+    assert all(("location" in dims) is by_location for dims in sets), sets
+
+
 def plan_raw(plan: dict, location: str) -> str:
     return f"raw/location={location}/end={plan['window_end']}.json"
 

@@ -71,6 +71,8 @@ class Settings:
     # The per-location Map (Distributed): locations per child execution, and child executions at once.
     map_batch_size: int = 25
     map_max_concurrency: int = 10
+    # Step metrics split by location (one CloudWatch series each), or per step only (rps_core.telemetry)
+    metrics_by_location: bool = True
 
     @property
     def model_params(self) -> dict[str, int]:
@@ -122,6 +124,16 @@ def parse_time(text: str, name: str = "time") -> datetime:
     except ValueError as exc:
         raise ConfigurationError(f"{name}: not an ISO 8601 time: {text!r}") from exc
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def flag_setting(env: Mapping[str, str], key: str, default: bool) -> bool:
+    """``env[key]`` as ``true``/``false`` (any case), ``default`` when unset or empty; else a named error."""
+    raw = env.get(key, "").strip().lower()
+    if raw == "":
+        return default
+    if raw not in ("true", "false"):
+        raise ConfigurationError(f"{key}: expected true or false, got {env[key]!r}")
+    return raw == "true"
 
 
 def number_setting(env: Mapping[str, str], key: str, cast: type, default: float | None, low: float, high: float):
@@ -196,6 +208,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         map_batch_size=number_setting(env, "MAP_BATCH_SIZE", int, d.map_batch_size, 1, 1_000),
         map_max_concurrency=number_setting(env, "MAP_MAX_CONCURRENCY", int, d.map_max_concurrency, 1, 10_000),
+        metrics_by_location=flag_setting(env, "METRICS_BY_LOCATION", d.metrics_by_location),
     )
 
 
