@@ -58,6 +58,22 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 LOCALSTACK_PORT = 4566  # where LocalStack's clients (localstack_client, awslocal, samlocal) look by default
+# The names a container reaches its host by (podman's, Docker's): `rps env-vars --endpoint-host NAME`
+CONTAINER_HOST_NAMES = ("host.containers.internal", "host.docker.internal")
+
+
+def s3_path_style_from_containers(port: int) -> None:
+    """Make moto read S3 requests addressed to ``http://host.containers.internal:PORT`` path-style.
+
+    moto takes the first label of an S3 request's host for a bucket name (virtual-hosted style) unless the
+    host is localhost, an IP, host.docker.internal or one of ``MOTO_S3_CUSTOM_ENDPOINTS``: from a podman
+    container (``sam local invoke``), every bucket would be "host" (NoSuchBucket).
+    """
+    endpoints = [e for e in os.environ.get("MOTO_S3_CUSTOM_ENDPOINTS", "").split(",") if e]
+    for name in CONTAINER_HOST_NAMES:
+        if f"http://{name}:{port}" not in endpoints:
+            endpoints.append(f"http://{name}:{port}")
+    os.environ["MOTO_S3_CUSTOM_ENDPOINTS"] = ",".join(endpoints)  # read by moto at each request
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -337,6 +353,7 @@ class LocalCloud:
         )
         moto_hooks.install(self._runtime.invoke)
         moto_hooks.enable_stepfunctions_execution(self.port)
+        s3_path_style_from_containers(self.port)
         self._moto = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
         self._moto.start()
 

@@ -1,0 +1,419 @@
+"""``make sam-local``: the functions through the real SAM CLI, in containers, against the running local cloud.
+
+    python tools/sam_local/check.py [--keep-build] [--skip-start-api]
+
+Steps, each timed, the first failure ends the run with a message naming the step and what came back:
+
+1. a container engine: ``SAM_LOCAL_ENGINE=docker`` uses the running Docker engine and the official image
+   (GitHub's runners); ``podman`` (the default where ``docker info`` fails, as on these machines) installs
+   podman, runc and debootstrap with apt-get when missing, builds the Lambda python3.12 base image offline
+   once (``tools/sam_local/podman_image.sh``; cached: skipped when ``podman image exists``) and serves
+   podman's Docker-compatible API on a socket of its own (``DOCKER_HOST``);
+2. ``sam build`` of template.yaml (cached in .aws-sam/sam-local);
+3. ``rps up --host 0.0.0.0`` on free ports in a state directory of its own, where containers reach it;
+4. one pipeline execution (``rps run``), so that a champion model exists;
+5. ``rps env-vars --endpoint-host host.containers.internal`` (podman) / ``host.docker.internal`` (Docker);
+6. ``sam local invoke`` PlanFunction and IngestFunction with events/plan.json and events/ingest.json, and
+   ServingFunction with events/serving_health.json and events/serving_predict.json; the answers' fields
+   are checked, not just the exit code;
+7. ``sam local start-api`` and real HTTP requests: ``GET /health`` and ``POST /predict`` (200, the
+   champion's version, a finite forecast).
+
+Everything it started (podman's API service, the cloud, start-api) is stopped on exit, on an error and on
+SIGINT/SIGTERM too. Exit codes: 0 every check passed; 1 a check or a step failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+PROJECT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+EVENTS = PROJECT / "events"
+SAM_DIR = PROJECT / ".aws-sam" / "sam-local"
+BUILD_DIR = SAM_DIR / "build"
+IMAGE = "public.ecr.aws/lambda/python:3.12-x86_64"
+# The small model of the integration tests: the subject here is the SAM CLI, not the model's quality
+OVERRIDES = ("EnsembleSize=1", "BoostingRounds=100")
+ENDPOINT_HOST = {"podman": "host.containers.internal", "docker": "host.docker.internal"}
+
+
+class CheckError(Exception):
+    """A step or a check failed; the message says which and what came back."""
+
+
+def log(message: str) -> None:
+    print(f"sam-local: {message}", file=sys.stderr, flush=True)
+
+
+def tail(text: str | bytes | None, lines: int = 40) -> str:
+    if isinstance(text, bytes):
+        text = text.decode(errors="replace")
+    return "\n".join((text or "").rstrip().splitlines()[-lines:])
+
+
+def run(step: str, command: list[str], *, timeout_s: float, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """Run ``command``; a non-zero exit or a timeout is a CheckError naming ``step`` with the output's tail."""
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, check=False, **kwargs)
+    except subprocess.TimeoutExpired as exc:
+        raise CheckError(f"{step}: no answer within {timeout_s:.0f} s\n{tail(exc.stdout)}\n{tail(exc.stderr)}") from exc
+    except FileNotFoundError as exc:
+        raise CheckError(f"{step}: {exc}") from exc
+    if done.returncode != 0:
+        raise CheckError(f"{step}: exit {done.returncode}\n{tail(done.stdout)}\n{tail(done.stderr)}")
+    return done
+
+
+def expect(step: str, condition: bool, what: str, got: Any) -> None:
+    if not condition:
+        raise CheckError(f"{step}: expected {what}, got {json.dumps(got, default=str)[:2000]}")
+
+
+def stop_process(process: subprocess.Popen[Any], name: str, first: int = signal.SIGTERM, wait_s: float = 20) -> None:
+    """Signal the process group ``process`` leads, then kill it when it has not exited within ``wait_s``."""
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, first)
+    try:
+        process.wait(timeout=wait_s)
+    except subprocess.TimeoutExpired:
+        log(f"{name} did not stop within {wait_s:.0f} s: killed")
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+# ---------------------------------------------------------------- the container engine
+
+
+def docker_engine_runs() -> bool:
+    if not shutil.which("docker"):
+        return False
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=30, check=False).returncode == 0
+    return False
+
+
+def choose_engine() -> str:
+    engine = os.environ.get("SAM_LOCAL_ENGINE", "auto")
+    if engine == "auto":
+        return "docker" if docker_engine_runs() else "podman"
+    if engine == "docker" and not docker_engine_runs():
+        raise CheckError("SAM_LOCAL_ENGINE=docker, but `docker info` fails: no Docker engine runs here")
+    if engine not in ENDPOINT_HOST:
+        raise CheckError(f"SAM_LOCAL_ENGINE={engine!r}: expected docker, podman or auto")
+    return engine
+
+
+def lambda_python(sam: str) -> str:
+    """The Python 3.12 to copy into the image: the tools environment's base interpreter (the Makefile's PYTHON)."""
+    probe = "import sys; print(sys.base_prefix + '/bin/python3.12' if sys.version_info[:2] == (3, 12) else '')"
+    for python in (os.environ.get("SAM_LOCAL_PYTHON"), str(Path(sam).parent / "python"), "python3.12"):
+        if not python or not shutil.which(python):
+            continue
+        found = subprocess.run([python, "-c", probe], capture_output=True, text=True, check=False).stdout.strip()
+        if found and Path(found).exists():
+            return found
+    raise CheckError("no Python 3.12 to copy into the Lambda image (set SAM_LOCAL_PYTHON)")
+
+
+@contextlib.contextmanager
+def podman_service(work: Path) -> Iterator[str]:
+    """podman's Docker-compatible API on ``work/podman.sock`` until the block ends: the ``DOCKER_HOST``."""
+    socket_path = work / "podman.sock"
+    with (work / "podman-service.log").open("w") as out:
+        process = subprocess.Popen(
+            ["podman", "system", "service", "--time=0", f"unix://{socket_path}"],
+            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise CheckError(f"podman system service exited with {process.returncode}:\n"
+                                 f"{tail((work / 'podman-service.log').read_text())}")  # fmt: skip
+            if socket_path.exists():
+                with socket.socket(socket.AF_UNIX) as probe, contextlib.suppress(OSError):
+                    probe.connect(str(socket_path))
+                    break
+            if time.monotonic() > deadline:
+                raise CheckError("podman system service: no socket within 60 s")
+            time.sleep(0.1)
+        yield f"unix://{socket_path}"
+    finally:
+        stop_process(process, "podman system service")
+
+
+# ---------------------------------------------------------------- the SAM CLI
+
+
+def sam_env(sam: str, docker_host: str | None) -> dict[str, str]:
+    env = {**os.environ, "SAM_CLI_TELEMETRY": "0"}
+    env["PATH"] = f"{Path(sam).parent}:{env.get('PATH', '')}"  # the tools environment's python3.12 for sam build
+    # The cloud accepts any credentials; SAM passes the caller's to the containers
+    env.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    env.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    env.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    env.setdefault("AWS_REGION", env["AWS_DEFAULT_REGION"])
+    env.pop("AWS_ENDPOINT_URL", None)  # the containers get it from --env-vars, SAM itself needs no endpoint
+    if docker_host:
+        env["DOCKER_HOST"] = docker_host
+    return env
+
+
+def sam_binary() -> str:
+    sam = os.environ.get("SAM") or str(PROJECT / ".venv-tools/bin/sam")
+    if not Path(sam).exists() and not shutil.which(sam):
+        raise CheckError(f"no SAM CLI at {sam} (make tools-venv installs it)")
+    return sam
+
+
+def invoke_args(engine: str, env_file: Path) -> list[str]:
+    args = ["--template", str(BUILD_DIR / "template.yaml"), "--env-vars", str(env_file)]
+    if engine == "podman":
+        args.append("--skip-pull-image")  # no registry here: the image built by podman_image.sh
+    else:  # Docker on Linux has no host.docker.internal of its own
+        args += ["--add-host", "host.docker.internal:host-gateway"]
+    return args
+
+
+def invoke(sam: str, env: dict[str, str], extra: list[str], function: str, event: Path) -> Any:
+    """``sam local invoke FUNCTION -e EVENT``: the handler's return value (SAM prints it as the last line)."""
+    step = f"sam local invoke {function} -e {event.relative_to(PROJECT)}"
+    done = run(step, [sam, "local", "invoke", function, "-e", str(event), *extra], timeout_s=600, env=env,
+               cwd=PROJECT)  # fmt: skip
+    lines = [line for line in done.stdout.strip().splitlines() if line.strip()]
+    try:
+        answer = json.loads(lines[-1])
+    except (IndexError, json.JSONDecodeError) as exc:
+        raise CheckError(f"{step}: no JSON answer on stdout:\n{tail(done.stdout)}\n{tail(done.stderr)}") from exc
+    if isinstance(answer, dict) and "errorType" in answer:
+        raise CheckError(f"{step}: the handler failed: {answer.get('errorType')}: {answer.get('errorMessage')}\n"
+                         f"{tail(done.stderr)}")  # fmt: skip
+    return answer
+
+
+def http(method: str, url: str, body: bytes | None = None, timeout_s: float = 300) -> tuple[int, Any]:
+    request = urllib.request.Request(url, data=body, method=method, headers={"content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310 (http://127.0.0.1 only)
+            status, raw = response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        status, raw = exc.code, exc.read()
+    try:
+        return status, json.loads(raw or b"null")
+    except json.JSONDecodeError:
+        return status, raw.decode(errors="replace")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def start_api(sam: str, env: dict[str, str], extra: list[str], work: Path) -> Iterator[str]:
+    port = free_port()
+    log_path = work / "start-api.log"
+    command = [sam, "local", "start-api", "--port", str(port), "--warm-containers", "LAZY", *extra]
+    with log_path.open("w") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                                   cwd=PROJECT, start_new_session=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            if process.poll() is not None:
+                raise CheckError(f"sam local start-api exited with {process.returncode}:\n{tail(log_path.read_text())}")
+            with socket.socket() as probe, contextlib.suppress(OSError):
+                probe.connect(("127.0.0.1", port))
+                break
+            if time.monotonic() > deadline:
+                raise CheckError(f"sam local start-api: not listening within 300 s:\n{tail(log_path.read_text())}")
+            time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        # SIGINT is how SAM stops: it removes its warm containers on the way out
+        stop_process(process, "sam local start-api", first=signal.SIGINT, wait_s=60)
+
+
+# ---------------------------------------------------------------- the checks
+
+
+def check_plan(answer: Any, locations: list[str]) -> None:
+    step = "PlanFunction"
+    expect(step, isinstance(answer, dict), "the plan as a JSON object", answer)
+    for key in ("run_id", "now", "window_end", "locations"):
+        expect(step, key in answer, f"a {key!r} field", answer)
+    expect(step, list(answer["locations"]) == locations, f"the deployed locations {locations}", answer)
+    log(f"  PlanFunction: window {answer.get('window_start')} .. {answer['window_end']}, {answer['locations']}")
+
+
+def check_ingest(answer: Any, event: dict[str, Any]) -> None:
+    step = "IngestFunction"
+    expect(step, isinstance(answer, dict), "the ingest result as a JSON object", answer)
+    expect(step, answer.get("location") == event["location"], f"location {event['location']}", answer)
+    rows = answer.get("rows")
+    expect(step, isinstance(rows, int) and rows > 0, "rows > 0 (the window's hours)", answer)
+    log(f"  IngestFunction: {rows} rows of {answer['location']} at {answer.get('raw_key')}")
+
+
+def gateway_body(step: str, answer: Any, status: int = 200) -> Any:
+    """The body of an API Gateway proxy answer, checked for ``status``."""
+    expect(step, isinstance(answer, dict) and answer.get("statusCode") == status, f"statusCode {status}", answer)
+    try:
+        return json.loads(answer.get("body") or "null")
+    except json.JSONDecodeError as exc:
+        raise CheckError(f"{step}: the body is not JSON: {answer.get('body')!r:.500}") from exc
+
+
+def check_health(step: str, status: int, body: Any) -> None:
+    expect(step, status == 200, "200", {"status": status, "body": body})
+    expect(step, isinstance(body, dict) and body.get("status") == "ok", '{"status": "ok", ...}', body)
+    log(f"  {step}: 200 {body}")
+
+
+def check_predict(step: str, status: int, body: Any, champion: str, location: str) -> None:
+    expect(step, status == 200, "200", {"status": status, "body": body})
+    expect(step, isinstance(body, dict), "a forecast object", body)
+    value = body.get("value")
+    expect(step, isinstance(value, int | float) and math.isfinite(value), "a finite value", body)
+    expect(step, str(body.get("model_version")) == champion, f"the champion's model_version {champion}", body)
+    expect(step, body.get("location") == location, f"location {location}", body)
+    log(f"  {step}: 200 {location} {body.get('target_time')} {value:.2f} (model {body['model_version']})")
+
+
+# ---------------------------------------------------------------- the run
+
+
+class Timer:
+    def __init__(self) -> None:
+        self.steps: list[tuple[str, float]] = []
+        self.started = time.perf_counter()
+
+    @contextlib.contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        log(f"{name} ...")
+        started = time.perf_counter()
+        yield
+        seconds = time.perf_counter() - started
+        self.steps.append((name, seconds))
+        log(f"{name}: {seconds:.1f} s")
+
+    def summary(self) -> str:
+        total = time.perf_counter() - self.started
+        return f"{total:.0f} s (" + ", ".join(f"{name.split(' ')[0]} {s:.0f}" for name, s in self.steps) + ")"
+
+
+def on_signal(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def check(args: argparse.Namespace, work: Path, stack: contextlib.ExitStack) -> str:
+    timer = Timer()
+    sam = sam_binary()
+    with timer.step("engine"):
+        engine = choose_engine()
+        docker_host = None
+        if engine == "podman":
+            script = str(HERE / "podman_image.sh")
+            run("installing podman (apt-get)", ["bash", script, "install"], timeout_s=900)
+            log(f"  the Lambda image {IMAGE} (built once, then cached)")
+            run("building the Lambda image", ["bash", script, "image", lambda_python(sam)], timeout_s=1800)
+            docker_host = stack.enter_context(podman_service(work))
+        log(f"  {engine}{' at ' + docker_host if docker_host else ''}")
+    env = sam_env(sam, docker_host)
+    with timer.step("sam build"):
+        run("sam build", [sam, "build", "--cached", "--build-dir", str(BUILD_DIR), "--cache-dir",
+                          str(SAM_DIR / "cache")], timeout_s=1800, env=env, cwd=PROJECT)  # fmt: skip
+    with timer.step("rps up --host 0.0.0.0"):
+        from rps_local.process import CloudProcess  # the project's environment (.venv)
+
+        cloud = CloudProcess(PROJECT, work / "cloud", "--host", "0.0.0.0", "--parameter-overrides", *OVERRIDES)
+        try:
+            stack.enter_context(cloud.start(timeout_s=300))
+        except Exception as exc:
+            raise CheckError(f"rps up: {exc}") from exc
+        log(f"  {cloud.endpoints['aws_endpoint_url']}")
+    with timer.step("rps run (a champion)"):
+        done = cloud.rps("run", "--timeout", "900", timeout_s=960)
+        if done.returncode != 0:
+            raise CheckError(f"rps run: exit {done.returncode}\n{tail(done.stdout)}\n{tail(done.stderr)}")
+        log(f"  {tail(done.stdout, 1)}")
+        pointer = json.loads(cloud.client.client("s3").get_object(
+            Bucket=cloud.client.physical_id("ModelBucket"), Key="champion/pointer.json")["Body"].read())  # fmt: skip
+        champion = str(pointer["model_version"])
+    env_file = work / "env.json"
+    with timer.step("rps env-vars"):
+        done = cloud.rps("env-vars", "--endpoint-host", ENDPOINT_HOST[engine], "--out", str(env_file))
+        if done.returncode != 0:
+            raise CheckError(f"rps env-vars: exit {done.returncode}\n{tail(done.stderr)}")
+        plan_env = json.loads(env_file.read_text())["PlanFunction"]
+        log(f"  AWS_ENDPOINT_URL={plan_env['AWS_ENDPOINT_URL']} DATA_BUCKET={plan_env['DATA_BUCKET']}")
+    extra = invoke_args(engine, env_file)
+    locations = [spec.split(":")[0] for spec in plan_env["LOCATIONS"].split(",") if spec]
+    with timer.step("sam local invoke"):
+        check_plan(invoke(sam, env, extra, "PlanFunction", EVENTS / "plan.json"), locations)
+        ingest_event = json.loads((EVENTS / "ingest.json").read_text())
+        check_ingest(invoke(sam, env, extra, "IngestFunction", EVENTS / "ingest.json"), ingest_event)
+        health = invoke(sam, env, extra, "ServingFunction", EVENTS / "serving_health.json")
+        check_health("ServingFunction GET /health (invoke)", 200, gateway_body("ServingFunction /health", health))
+        predict_event = json.loads((EVENTS / "serving_predict.json").read_text())
+        location = json.loads(predict_event["body"])["location"]
+        answer = invoke(sam, env, extra, "ServingFunction", EVENTS / "serving_predict.json")
+        body = gateway_body("ServingFunction /predict", answer)
+        check_predict("ServingFunction POST /predict (invoke)", 200, body, champion, location)
+    if not args.skip_start_api:
+        with timer.step("sam local start-api"), start_api(sam, env, extra, work) as api:
+            log(f"  {api}")
+            check_health("GET /health (start-api)", *http("GET", f"{api}/health"))
+            status, body = http("POST", f"{api}/predict", predict_event["body"].encode())
+            check_predict("POST /predict (start-api)", status, body, champion, location)
+    return timer.summary()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--skip-start-api", action="store_true", help="only sam local invoke")
+    parser.add_argument("--keep-logs", action="store_true", help="keep the work directory (logs, env.json)")
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, on_signal)
+    work = Path(tempfile.mkdtemp(prefix="sam-local-"))
+    try:
+        with contextlib.ExitStack() as stack:
+            summary = check(args, work, stack)
+    except CheckError as exc:
+        log(f"FAILED: {exc}")
+        log(f"logs in {work}")
+        return 1
+    except KeyboardInterrupt:
+        log("interrupted; everything it started is stopped")
+        return 130
+    log(f"OK: Plan, Ingest and Serving (/health, /predict) through the SAM CLI against the local cloud in {summary}")
+    if args.keep_logs:
+        log(f"logs in {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
