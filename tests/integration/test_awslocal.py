@@ -1,0 +1,50 @@
+"""``awslocal`` (LocalStack's wrapper around the AWS CLI, awscli-local in .venv-tools) reaches the local cloud
+unchanged: it finds the endpoint as LocalStack's clients do, from ``LOCALSTACK_HOST`` (default
+``localhost:4566``, where ``rps up`` listens when the port is free) or ``AWS_ENDPOINT_URL``, and lists the
+stack's bucket and state machine."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("cloud")]
+
+TOOLS_BIN = Path(__file__).resolve().parents[2] / ".venv-tools" / "bin"
+AWSLOCAL = TOOLS_BIN / "awslocal"
+
+
+def _awslocal(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    assert AWSLOCAL.exists(), f"{AWSLOCAL} is missing: make tools-venv installs awscli and awscli-local"
+    clean = {k: v for k, v in os.environ.items() if k not in ("LOCALSTACK_HOST", "AWS_ENDPOINT_URL", "EDGE_PORT")}
+    environment = {
+        **clean,
+        "PATH": f"{TOOLS_BIN}:{clean.get('PATH', '')}",  # awslocal runs the `aws` beside it
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "DISABLE_DEPRECATION_NOTICE": "1",
+        **env,
+    }
+    done = subprocess.run(
+        [str(AWSLOCAL), *args], capture_output=True, text=True, env=environment, timeout=120, check=False
+    )
+    assert done.returncode == 0, f"awslocal {' '.join(args)}: exit {done.returncode}\n{done.stderr[-2000:]}"
+    return done
+
+
+def test_awslocal_s3_ls_finds_the_stacks_bucket_by_localstack_host(toy_cloud):
+    host = toy_cloud.endpoints["aws_endpoint_url"].removeprefix("http://")
+    listing = _awslocal("s3", "ls", LOCALSTACK_HOST=host).stdout
+    assert toy_cloud.client.physical_id("ToyBucket") in listing.split()
+
+
+def test_awslocal_lists_the_state_machine_by_aws_endpoint_url(toy_cloud):
+    endpoint = toy_cloud.endpoints["aws_endpoint_url"]
+    done = _awslocal("stepfunctions", "list-state-machines", "--output", "json", AWS_ENDPOINT_URL=endpoint)
+    arns = {machine["stateMachineArn"] for machine in json.loads(done.stdout)["stateMachines"]}
+    assert toy_cloud.client.physical_id("ToyStateMachine") in arns
