@@ -62,6 +62,9 @@ image() {
   version=$("$python" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
   [ "$version" = 3.12 ] || die "$python is Python $version; the image needs 3.12 (the template's runtime)"
   [ -x "$prefix/bin/python3.12" ] || die "no $prefix/bin/python3.12"
+  case $prefix in
+    /usr | /usr/local | /) die "$python is installed in $prefix with the system's files: use a self-contained build (pyenv) with SAM_LOCAL_PYTHON" ;;
+  esac
   local work
   work=$(mktemp -d /var/tmp/sam-local-rootfs.XXXXXX)
   # shellcheck disable=SC2064
