@@ -27,7 +27,7 @@ from typing import Any
 from rps_local.client import CloudClient, FunctionError, InvokeResult
 from rps_local.deployer import Deployment, deploy
 from rps_local.endpoints import read_endpoints, write_endpoints
-from rps_local.errors import LocalCloudError, NotRunningError, PortInUseError
+from rps_local.errors import HostAddressError, LocalCloudError, NotRunningError, PortInUseError
 from rps_local.lambda_types import FunctionSpec
 from rps_local.mlflow_server import ARTIFACT_BUCKET, MlflowServer, find_mlflow
 from rps_local.procs import tree_rss_mb
@@ -74,6 +74,27 @@ def s3_path_style_from_containers(port: int) -> None:
         if f"http://{name}:{port}" not in endpoints:
             endpoints.append(f"http://{name}:{port}")
     os.environ["MOTO_S3_CUSTOM_ENDPOINTS"] = ",".join(endpoints)  # read by moto at each request
+
+
+def check_host(host: str) -> None:
+    """``HostAddressError`` unless this machine can listen on ``host`` (``rps up --host``), before any port."""
+    try:
+        infos = socket.getaddrinfo(host, 0, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise HostAddressError(
+            f"--host {host}: not an address, nor a name this machine resolves ({exc}): use 127.0.0.1 (this "
+            "machine only), 0.0.0.0 (every interface: containers reach it) or one of this machine's addresses"
+        ) from None
+    family, _, _, _, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((address[0], 0))
+        except OSError as exc:
+            raise HostAddressError(
+                f"--host {host}: this machine cannot listen there ({exc.strerror}): no network interface has "
+                f"{address[0]}; use 127.0.0.1 (this machine only), 0.0.0.0 (every interface: containers reach "
+                "it) or one of this machine's addresses"
+            ) from None
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -167,6 +188,7 @@ class LocalCloud:
         """Start everything and deploy; on any failure stop what started and raise (never half-deployed)."""
         started = time.perf_counter()
         self._check_not_running()
+        check_host(self.host)
         mlflow_bin = find_mlflow(self.project_dir) if self.use_mlflow else None
         self.port = self.port or free_port(self.host)
         check_port(self.host, self.port, "local cloud")

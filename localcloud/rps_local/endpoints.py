@@ -38,6 +38,10 @@ def read_endpoints(state_dir: Path | None = None) -> dict[str, Any]:
         raise NotRunningError(f"{path}: no local cloud is running here: start one with `rps up`") from None
     except (OSError, json.JSONDecodeError) as exc:
         raise NotRunningError(f"{path}: unreadable ({exc}): restart the cloud with `rps up`") from exc
+    if not isinstance(endpoints, dict) or not isinstance(endpoints.get("control_url"), str):
+        raise NotRunningError(
+            f"{path}: not written by this version of `rps up` (no control_url): restart the cloud with `rps up`"
+        )
     try:
         control_request(endpoints, "GET", "/status", timeout=5)
     except NotRunningError:

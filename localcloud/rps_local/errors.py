@@ -27,6 +27,10 @@ class PortInUseError(LocalCloudError):
     """The requested port is already taken."""
 
 
+class HostAddressError(LocalCloudError):
+    """The ``--host`` address is not one this machine can listen on (no interface has it, or no such name)."""
+
+
 class DeployError(LocalCloudError):
     """The stack could not be created or updated on the local cloud."""
 

@@ -77,9 +77,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rps_local.cloud import LOCALSTACK_PORT, LocalCloud, port_is_free
+    from rps_local.cloud import LOCALSTACK_PORT, LocalCloud, check_host, port_is_free
 
     state_dir = args.state_dir or Path(os.environ.get("RPS_STATE_DIR") or DEFAULT_STATE_DIR)
+    check_host(args.host)  # before the port: an address no interface has is not "port 4566 is taken"
     port = args.port
     if port is None:
         port = LOCALSTACK_PORT if port_is_free(args.host, LOCALSTACK_PORT) else 0
