@@ -1,16 +1,22 @@
 """``awslocal`` (LocalStack's wrapper around the AWS CLI, awscli-local in .venv-tools) reaches the local cloud
 unchanged: it finds the endpoint as LocalStack's clients do, from ``LOCALSTACK_HOST`` (default
 ``localhost:4566``, where ``rps up`` listens when the port is free) or ``AWS_ENDPOINT_URL``, and lists the
-stack's bucket and state machine."""
+stack's bucket and state machine. And the S3 API answers a container that calls the host by podman's name for
+it (``host.containers.internal``, as ``rps env-vars --endpoint-host`` writes for ``sam local``) path-style,
+where stock moto would take "host" for the bucket."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import subprocess
 from pathlib import Path
 
 import pytest
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("cloud")]
 
@@ -48,3 +54,20 @@ def test_awslocal_lists_the_state_machine_by_aws_endpoint_url(toy_cloud):
     done = _awslocal("stepfunctions", "list-state-machines", "--output", "json", AWS_ENDPOINT_URL=endpoint)
     arns = {machine["stateMachineArn"] for machine in json.loads(done.stdout)["stateMachines"]}
     assert toy_cloud.client.physical_id("ToyStateMachine") in arns
+
+
+@pytest.mark.parametrize("name", ["host.containers.internal", "host.docker.internal"])
+def test_s3_from_a_container_by_the_hosts_name_is_path_style(toy_cloud, name):
+    port = int(toy_cloud.endpoints["aws_endpoint_url"].rsplit(":", 1)[1])
+    bucket = toy_cloud.client.physical_id("ToyBucket")
+    toy_cloud.client.client("s3").put_object(Bucket=bucket, Key="from-the-host.txt", Body=b"hello")
+    # What boto3 in the container sends: a signed request whose Host is the name it called, the bucket in the path
+    request = AWSRequest(method="GET", url=f"http://{name}:{port}/{bucket}/from-the-host.txt")
+    S3SigV4Auth(Credentials("test", "test"), "s3", "us-east-1").add_auth(request)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)  # the name resolves only in containers
+    try:
+        connection.request("GET", f"/{bucket}/from-the-host.txt", headers={**request.headers, "Host": f"{name}:{port}"})
+        response = connection.getresponse()
+        assert (response.status, response.read()) == (200, b"hello")
+    finally:
+        connection.close()
