@@ -9,7 +9,7 @@ Steps, each timed, the first failure ends the run with a message naming the step
    podman, runc and debootstrap with apt-get when missing, builds the Lambda python3.12 base image offline
    once (``tools/sam_local/podman_image.sh``; cached: skipped when ``podman image exists``) and serves
    podman's Docker-compatible API on a socket of its own (``DOCKER_HOST``);
-2. ``sam build`` of template.yaml (cached in .aws-sam/sam-local);
+2. ``sam build`` of template.yaml into .aws-sam/sam-local (skipped when nothing it reads changed);
 3. ``rps up --host 0.0.0.0`` on free ports in a state directory of its own, where containers reach it;
 4. one pipeline execution (``rps run``), so that a champion model exists;
 5. ``rps env-vars --endpoint-host host.containers.internal`` (podman) / ``host.docker.internal`` (Docker);
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import math
 import os
@@ -257,6 +258,33 @@ def start_api(sam: str, env: dict[str, str], extra: list[str], work: Path) -> It
         stop_process(process, "sam local start-api", first=signal.SIGINT, wait_s=60)
 
 
+def build_inputs_digest(sam: str) -> str:
+    """A digest of what ``sam build`` reads: template.yaml, the functions', layers' and serving's files, the SAM CLI."""
+    digest = hashlib.sha256(sam.encode())
+    files = [PROJECT / "template.yaml"]
+    for folder in ("functions", "layers", "serving"):
+        files += sorted(p for p in (PROJECT / folder).rglob("*") if p.is_file())
+    for path in files:
+        if "__pycache__" in path.parts or ".mypy_cache" in path.parts or path.suffix == ".pyc":
+            continue
+        digest.update(str(path.relative_to(PROJECT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def sam_build(sam: str, env: dict[str, str]) -> None:
+    """``sam build`` into .aws-sam/sam-local, skipped when nothing it reads changed since the last success."""
+    stamp = SAM_DIR / "inputs.sha256"
+    digest = build_inputs_digest(sam)
+    built = (BUILD_DIR / "template.yaml").exists() and stamp.exists() and stamp.read_text() == digest
+    if built and not os.environ.get("SAM_LOCAL_REBUILD"):
+        log(f"  unchanged since the last build: {BUILD_DIR.relative_to(PROJECT)} (SAM_LOCAL_REBUILD=1 rebuilds)")
+        return
+    stamp.unlink(missing_ok=True)
+    run("sam build", [sam, "build", "--cached", "--build-dir", str(BUILD_DIR), "--cache-dir", str(SAM_DIR / "cache")],
+        timeout_s=1800, env=env, cwd=PROJECT)  # fmt: skip
+    stamp.write_text(digest)
+
+
 # ---------------------------------------------------------------- the checks
 
 
@@ -344,8 +372,7 @@ def check(args: argparse.Namespace, work: Path, stack: contextlib.ExitStack) -> 
         log(f"  {engine}{' at ' + docker_host if docker_host else ''}")
     env = sam_env(sam, docker_host)
     with timer.step("sam build"):
-        run("sam build", [sam, "build", "--cached", "--build-dir", str(BUILD_DIR), "--cache-dir",
-                          str(SAM_DIR / "cache")], timeout_s=1800, env=env, cwd=PROJECT)  # fmt: skip
+        sam_build(sam, env)
     with timer.step("rps up --host 0.0.0.0"):
         from rps_local.process import CloudProcess  # the project's environment (.venv)
 
