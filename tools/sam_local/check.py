@@ -136,10 +136,21 @@ def lambda_python(sam: str) -> str:
     raise CheckError("no Python 3.12 to copy into the Lambda image (set SAM_LOCAL_PYTHON)")
 
 
+def sam_containers() -> set[str]:
+    """The ids of the containers ``sam local`` started through podman (SAM labels them)."""
+    listed = subprocess.run(["podman", "ps", "-aq", "--filter", "label=sam.cli.container.type"],
+                            capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    return set(listed.stdout.split())
+
+
 @contextlib.contextmanager
 def podman_service(work: Path) -> Iterator[str]:
-    """podman's Docker-compatible API on ``work/podman.sock`` until the block ends: the ``DOCKER_HOST``."""
+    """podman's Docker-compatible API on ``work/podman.sock`` until the block ends: the ``DOCKER_HOST``.
+
+    On the way out, the containers SAM started in the block and left (an interrupted invoke) are removed.
+    """
     socket_path = work / "podman.sock"
+    before = sam_containers()
     with (work / "podman-service.log").open("w") as out:
         process = subprocess.Popen(
             ["podman", "system", "service", "--time=0", f"unix://{socket_path}"],
@@ -160,6 +171,10 @@ def podman_service(work: Path) -> Iterator[str]:
             time.sleep(0.1)
         yield f"unix://{socket_path}"
     finally:
+        left = sorted(sam_containers() - before)
+        if left:
+            log(f"removing {len(left)} container(s) sam local left: {' '.join(c[:12] for c in left)}")
+            subprocess.run(["podman", "rm", "-f", *left], capture_output=True, timeout=120, check=False)
         stop_process(process, "podman system service")
 
 
@@ -435,6 +450,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"logs in {work}")
         return 1
     except KeyboardInterrupt:
+        shutil.rmtree(work, ignore_errors=True)
         log("interrupted; everything it started is stopped")
         return 130
     log(f"OK: Plan, Ingest and Serving (/health, /predict) through the SAM CLI against the local cloud in {summary}")
