@@ -447,7 +447,10 @@ def main(argv: list[str] | None = None) -> int:
             summary = check(args, work, stack)
     except CheckError as exc:
         log(f"FAILED: {exc}")
-        log(f"logs in {work}")
+        if any(work.iterdir()):
+            log(f"logs (podman's service, the cloud, start-api) in {work}")
+        else:
+            work.rmdir()
         return 1
     except KeyboardInterrupt:
         shutil.rmtree(work, ignore_errors=True)
