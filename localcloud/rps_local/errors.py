@@ -39,5 +39,9 @@ class MlflowServerError(LocalCloudError):
     """The MLflow tracking server is missing or did not start."""
 
 
+class StaleEnvVarsError(LocalCloudError):
+    """An ``--env-vars`` file for ``sam local`` is missing, unreadable or differs from the running cloud."""
+
+
 class NotRunningError(LocalCloudError):
     """No local cloud answers at the endpoints in ``.rps/endpoints.json``."""

@@ -3,7 +3,8 @@ unchanged: it finds the endpoint as LocalStack's clients do, from ``LOCALSTACK_H
 ``localhost:4566``, where ``rps up`` listens when the port is free) or ``AWS_ENDPOINT_URL``, and lists the
 stack's bucket and state machine. And the S3 API answers a container that calls the host by podman's name for
 it (``host.containers.internal``, as ``rps env-vars --endpoint-host`` writes for ``sam local``) path-style,
-where stock moto would take "host" for the bucket."""
+where stock moto would take "host" for the bucket. And ``rps env-vars --check`` tells a file it wrote for
+``sam local --env-vars`` from one another cloud wrote (stale)."""
 
 from __future__ import annotations
 
@@ -71,3 +72,22 @@ def test_s3_from_a_container_by_the_hosts_name_is_path_style(toy_cloud, name):
         assert (response.status, response.read()) == (200, b"hello")
     finally:
         connection.close()
+
+
+def test_env_vars_check_accepts_the_file_it_wrote_and_names_a_stale_one(toy_cloud, tmp_path):
+    env_file = tmp_path / "env.json"
+    done = toy_cloud.rps("env-vars", "--endpoint-host", "host.containers.internal", "--out", str(env_file))
+    assert done.returncode == 0, done.stderr
+    done = toy_cloud.rps("env-vars", "--check", str(env_file))
+    assert done.returncode == 0, done.stderr
+    assert "matches the running cloud" in done.stderr
+    written = json.loads(env_file.read_text())
+    function, variables = next((fn, v) for fn, v in sorted(written.items()) if "BUCKET" in v)
+    variables["BUCKET"] = "a-bucket-of-an-earlier-cloud"
+    env_file.write_text(json.dumps(written))
+    done = toy_cloud.rps("env-vars", "--check", str(env_file))
+    assert done.returncode == 2
+    assert f"is stale (from another cloud?): {function}: BUCKET is 'a-bucket-of-an-earlier-cloud'" in done.stderr
+    done = toy_cloud.rps("env-vars", "--check", str(tmp_path / "missing.json"))
+    assert done.returncode == 2
+    assert "missing.json: no such file: write it again: rps env-vars" in done.stderr

@@ -1,8 +1,8 @@
 """Bad input on the way to ``sam local`` against the local cloud: each is one clear line and exit 2, and nothing
 is half-written. ``rps env-vars`` with no cloud, a stale endpoints.json (the cloud is gone) or one from another
 version; ``rps up --host`` with an address no interface has or a name that does not resolve; ``rps up --port``
-taken. (A taken port inside ``LocalCloud.start`` is tested in test_localcloud_template, the 4566 fallback in
-test_localstack_clients.)"""
+taken; ``rps env-vars --check`` with a missing, broken or stale ``--env-vars`` file. (A taken port inside
+``LocalCloud.start`` is tested in test_localcloud_template, the 4566 fallback in test_localstack_clients.)"""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from rps_local.cli.cmd_env_vars import check as check_env_vars
+from rps_local.cli.cmd_env_vars import stale_entries
 from rps_local.cli.main import main
 from rps_local.cloud import check_host
-from rps_local.errors import HostAddressError
+from rps_local.errors import HostAddressError, StaleEnvVarsError
 
 TOY = Path(__file__).resolve().parents[1] / "integration" / "fixtures" / "toy"
 UNASSIGNED = "192.0.2.1"  # TEST-NET-1 (RFC 5737): no machine has it
@@ -102,3 +104,52 @@ def test_rps_up_on_a_taken_port_exits_2_naming_the_port(tmp_path):
     assert "use another --port, or 0 for a free one" in done.stderr
     _no_traceback(done.stderr)
     assert not (tmp_path / "state" / "endpoints.json").exists()
+
+
+# ``rps env-vars --check FILE``: an --env-vars file from an earlier cloud (another port, other bucket names)
+CURRENT = {
+    "PlanFunction": {"AWS_ENDPOINT_URL": "http://localhost:4566", "DATA_BUCKET": "rps-databucket-new"},
+    "ServingFunction": {"AWS_ENDPOINT_URL": "http://localhost:4566", "MODEL_BUCKET": "rps-modelbucket-new"},
+}
+
+
+def _written(**changes: dict[str, str]) -> dict[str, dict[str, str]]:
+    written = {fn: {**v, "AWS_ENDPOINT_URL": "http://host.containers.internal:4566"} for fn, v in CURRENT.items()}
+    for fn, variables in changes.items():
+        written[fn] = {**written[fn], **variables}
+    return written
+
+
+def test_an_env_vars_file_of_this_cloud_is_not_stale_whatever_host_it_names():
+    assert stale_entries(_written(), CURRENT) == []
+
+
+def test_a_stale_env_vars_file_names_each_difference():
+    written = _written(PlanFunction={"DATA_BUCKET": "rps-databucket-old", "AWS_ENDPOINT_URL": "http://h:4567"})
+    del written["ServingFunction"]
+    written["GoneFunction"] = {}
+    assert stale_entries(written, CURRENT) == [
+        "GoneFunction: no such function in the running stack",
+        "PlanFunction: AWS_ENDPOINT_URL 'http://h:4567' is not the cloud's port 4566",
+        "PlanFunction: DATA_BUCKET is 'rps-databucket-old', the running cloud has 'rps-databucket-new'",
+        "ServingFunction: missing",
+    ]
+    assert stale_entries([], CURRENT) == ["not a JSON object of {function: {variable: value}}"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "env.json: no such file: write it again: rps env-vars --endpoint-host HOST --out"),
+        ("{oops", "env.json: unreadable ("),
+        (json.dumps(_written(PlanFunction={"DATA_BUCKET": "old"})), "env.json is stale (from another cloud?): "
+         "PlanFunction: DATA_BUCKET is 'old', the running cloud has 'rps-databucket-new': write it again"),
+    ],
+)  # fmt: skip
+def test_check_raises_a_named_error_for_a_missing_broken_or_stale_file(tmp_path, content, message):
+    path = tmp_path / "env.json"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(StaleEnvVarsError) as raised:
+        check_env_vars(path, CURRENT)
+    assert message in str(raised.value)

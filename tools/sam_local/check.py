@@ -411,6 +411,9 @@ def check(args: argparse.Namespace, work: Path, stack: contextlib.ExitStack) -> 
         done = cloud.rps("env-vars", "--endpoint-host", ENDPOINT_HOST[engine], "--out", str(env_file))
         if done.returncode != 0:
             raise CheckError(f"rps env-vars: exit {done.returncode}\n{tail(done.stderr)}")
+        done = cloud.rps("env-vars", "--check", str(env_file))  # what a user runs before reusing a file
+        if done.returncode != 0:
+            raise CheckError(f"rps env-vars --check: exit {done.returncode}\n{tail(done.stderr)}")
         plan_env = json.loads(env_file.read_text())["PlanFunction"]
         log(f"  AWS_ENDPOINT_URL={plan_env['AWS_ENDPOINT_URL']} DATA_BUCKET={plan_env['DATA_BUCKET']}")
     extra = invoke_args(engine, env_file)
