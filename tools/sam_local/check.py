@@ -326,13 +326,20 @@ def sam_build(sam: str, env: dict[str, str]) -> None:
 # ---------------------------------------------------------------- the checks
 
 
-def check_plan(answer: Any, locations: list[str]) -> None:
+def check_plan(answer: Any, locations: list[str], s3: Any, bucket: str) -> None:
+    """The window, and the deployed locations: in the answer, or in the Map's items Plan wrote to S3."""
     step = "PlanFunction"
     expect(step, isinstance(answer, dict), "the plan as a JSON object", answer)
-    for key in ("run_id", "now", "window_end", "locations"):
+    for key in ("run_id", "now", "window_end"):
         expect(step, key in answer, f"a {key!r} field", answer)
-    expect(step, list(answer["locations"]) == locations, f"the deployed locations {locations}", answer)
-    log(f"  PlanFunction: window {answer.get('window_start')} .. {answer['window_end']}, {answer['locations']}")
+    if "items_key" in answer:  # the Distributed Map's items, written by the function in the container
+        items = json.loads(s3.get_object(Bucket=bucket, Key=answer["items_key"])["Body"].read())
+        planned = [item.get("location") for item in items]
+        where = f"s3://{bucket}/{answer['items_key']}"
+    else:
+        planned, where = list(answer.get("locations") or []), "the answer"
+    expect(step, planned == locations, f"the deployed locations {locations} in {where}", planned)
+    log(f"  PlanFunction: window {answer.get('window_start')} .. {answer['window_end']}, {planned} in {where}")
 
 
 def check_ingest(answer: Any, event: dict[str, Any]) -> None:
@@ -442,7 +449,8 @@ def check(args: argparse.Namespace, work: Path, stack: contextlib.ExitStack) -> 
     extra = invoke_args(engine, env_file)
     locations = [spec.split(":")[0] for spec in plan_env["LOCATIONS"].split(",") if spec]
     with timer.step("sam local invoke"):
-        check_plan(invoke(sam, env, extra, "PlanFunction", EVENTS / "plan.json"), locations)
+        plan = invoke(sam, env, extra, "PlanFunction", EVENTS / "plan.json")
+        check_plan(plan, locations, cloud.client.client("s3"), plan_env["DATA_BUCKET"])
         ingest_event = json.loads((EVENTS / "ingest.json").read_text())
         check_ingest(invoke(sam, env, extra, "IngestFunction", EVENTS / "ingest.json"), ingest_event)
         health = invoke(sam, env, extra, "ServingFunction", EVENTS / "serving_health.json")
