@@ -57,9 +57,10 @@ def test_a_rejected_window_is_quarantined_and_nothing_downstream_is_written(rps_
     # WHEN the gate judges it THEN it fails with DataQualityError naming the check
     gated = client.invoke("QualityGateFunction", event)
     assert gated.error_type == "DataQualityError" and "schema" in gated.payload["errorMessage"]
-    # AND Quarantine keeps the payload, while no dataset object appears
-    caught = {**event, "error": {"Error": "DataQualityError", "Cause": json.dumps(gated.payload)}}
-    quarantined = _ok(client.invoke("QuarantineFunction", caught))
-    kept = s3.get_object(Bucket=bucket, Key=quarantined["quarantine_key"])["Body"].read()
+    # AND in a batch (the Map's) the gate keeps the payload in quarantine, and Transform writes nothing
+    batch = _ok(client.invoke("QualityGateFunction", {"Items": [event]}))
+    assert batch["Items"] == [] and [q["location"] for q in batch["quarantined"]] == [LOCATION]
+    kept = s3.get_object(Bucket=bucket, Key=batch["quarantined"][0]["quarantine_key"])["Body"].read()
     assert kept == b"<html>502 Bad Gateway</html>"
+    assert _ok(client.invoke("TransformFunction", batch)) == batch["quarantined"]
     assert s3.list_objects_v2(Bucket=bucket, Prefix="datasets/").get("KeyCount", 0) == before

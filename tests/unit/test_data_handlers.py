@@ -36,7 +36,7 @@ def s3(monkeypatch):
 
 @pytest.fixture
 def handlers():
-    return {step: load_handler(step) for step in ("plan", "ingest", "quality_gate", "quarantine", "transform")}
+    return {step: load_handler(step) for step in ("plan", "ingest", "quality_gate", "transform")}
 
 
 def keys(client, prefix: str) -> list[str]:
@@ -132,20 +132,44 @@ def test_rejected_window_is_quarantined_and_nothing_downstream_is_written(s3, ha
         handlers["quality_gate"].lambda_handler(event, LambdaContext())
     report = storage.get_json(BUCKET, "quality/location=EWR/end=2013-10-20T00:00.json", client=s3)
     assert report["passed"] is False and report["failed_checks"] == ["null_share"]
-    # AND the state machine's Catch hands the error to Quarantine, which keeps the payload byte for byte
-    caught = {**event, "error": {"Error": "DataQualityError", "Cause": str(failure.value)}}
-    result = handlers["quarantine"].lambda_handler(caught, LambdaContext())
-    assert result == {"quarantine_key": "quarantine/location=EWR/end=2013-10-20T00:00.json"}
-    kept = s3.get_object(Bucket=BUCKET, Key=result["quarantine_key"])
+    assert keys(s3, "quarantine/") == []  # one location, invoked directly: the caller decides
+    # WHEN the same window comes in a batch of the Distributed Map THEN the gate quarantines it (the
+    # payload byte for byte, with the cause) and passes no window on
+    batch = handlers["quality_gate"].lambda_handler({"Items": [event]}, LambdaContext())
+    key = "quarantine/location=EWR/end=2013-10-20T00:00.json"
+    assert batch["Items"] == [] and [q["location"] for q in batch["quarantined"]] == ["EWR"]
+    assert batch["quarantined"][0]["quarantine_key"] == key and batch["quarantined"][0]["quarantined"] is True
+    assert "null_share" in batch["quarantined"][0]["cause"] == str(failure.value)
+    kept = s3.get_object(Bucket=BUCKET, Key=key)
     assert kept["Body"].read() == storage.get_bytes(BUCKET, event["raw_key"], client=s3)
     assert "null_share" in kept["Metadata"]["cause"]
+    # AND Transform writes nothing for it: the batch's results name it as quarantined
+    assert handlers["transform"].lambda_handler(batch, LambdaContext()) == batch["quarantined"]
     assert keys(s3, "datasets/") == [latest_key("EWR")]  # the one planted above, untouched
 
 
-def test_sample_quarantine_event_is_accepted(s3, handlers):
-    handlers["ingest"].lambda_handler(load_event("ingest.json"), LambdaContext())
-    result = handlers["quarantine"].lambda_handler(load_event("quarantine.json"), LambdaContext())
-    assert keys(s3, "quarantine/") == [result["quarantine_key"]]
+def test_a_batch_runs_each_location_through_the_same_steps(s3, handlers, capsys):
+    # GIVEN the first run's items for the three stations, one of them with a bad raw answer stored first
+    plan = handlers["plan"].lambda_handler(load_event("plan.json"), LambdaContext())
+    items = list(plan_items(plan).values())
+    s3.put_object(Bucket=BUCKET, Key=plan_raw(plan, "LGA"), Body=b"<html>502</html>")
+    capsys.readouterr()
+    # WHEN one batch goes through Ingest, QualityGate and Transform, one invocation each
+    ingested = handlers["ingest"].lambda_handler({"Items": items}, LambdaContext())
+    gated = handlers["quality_gate"].lambda_handler(ingested, LambdaContext())
+    results = handlers["transform"].lambda_handler(gated, LambdaContext())
+    # THEN the batch's results are a dataset version per good location and the bad one quarantined
+    assert [r["location"] for r in ingested["Items"]] == ["JFK", "LGA", "EWR"]
+    assert [(r["location"], "dataset_version" in r, r.get("quarantined", False)) for r in results] == [
+        ("JFK", True, False),
+        ("EWR", True, False),
+        ("LGA", False, True),
+    ]
+    assert keys(s3, "quarantine/") == [f"quarantine/location=LGA/end={plan['window_end']}.json"]
+    # AND each location's metrics are a set of their own, split by location
+    sets = _dimension_sets(capsys.readouterr().out)
+    # 3 ingested, 3 judged, 1 quarantined, 2 built
+    assert [sorted(dims) for dims in sets] == [["location", "service"]] * 9, sets
 
 
 def test_sample_transform_event_runs_after_ingest(s3, handlers):
@@ -166,7 +190,8 @@ def test_sample_transform_event_runs_after_ingest(s3, handlers):
         ("ingest", {**load_event("ingest.json"), "window_start": "2013-10-21T00:00"}),
         ("quality_gate", load_event("ingest.json")),
         ("transform", {"location": "EWR", "raw_key": "x"}),
-        ("quarantine", {**load_event("quarantine.json"), "error": "boom"}),
+        ("quality_gate", {"Items": "not a list"}),
+        ("transform", {"Items": [], "quarantined": "not a list"}),
     ],
 )
 def test_bad_events_raise_invalid_event_error(s3, handlers, step, event):

@@ -39,7 +39,6 @@ WRITES = {
     "PlanFunction": {"DataBucket"},
     "IngestFunction": {"DataBucket"},
     "QualityGateFunction": {"DataBucket"},
-    "QuarantineFunction": {"DataBucket"},
     "TransformFunction": {"DataBucket"},
     "TrainFunction": {"ModelBucket"},
     "RegisterFunction": {"ModelBucket"},

@@ -18,6 +18,7 @@ from rps_core.config import parse_time
 from rps_core.errors import InvalidEventError
 
 __all__ = [
+    "BATCH_KEY",
     "CHAMPION_KEY",
     "CLOCK_KEY",
     "TIME_FORMAT",
@@ -32,6 +33,7 @@ __all__ = [
     "RunPlan",
     "TrainRequest",
     "Window",
+    "batch_items",
     "dataset_prefix",
     "dataset_root",
     "event_time",
@@ -350,6 +352,11 @@ class QuarantineRequest(IngestResult):
             raise InvalidEventError(f"{step}: 'error' must be the Catch result {{Error, Cause}}, got {error!r}")
         return {**base, "error": str(error.get("Error", "")), "cause": str(error.get("Cause", ""))}
 
+    @classmethod
+    def rejected(cls, judged: GateResult) -> QuarantineRequest:
+        """The quarantine of a window the gate rejected (in a batch, where nothing raises)."""
+        return cls(**_fields_of(judged, IngestResult), error="DataQualityError", cause=str(judged.cause or ""))
+
 
 @dataclass(frozen=True)
 class QuarantineResult(_Serialised):
@@ -458,6 +465,22 @@ class TrainRequest(_Serialised):
             "quarantined": sorted(q.location for q in self.quarantined),
             "failed": sorted(f.location for f in self.failed),
         }
+
+
+# ---------------------------------------------------------------- a batch of the Distributed Map
+
+BATCH_KEY = "Items"  # ItemBatcher's: a child execution's input is {"Items": [...]}
+
+
+def batch_items(event: Any, step: str) -> list[Any] | None:
+    """The items of a Map batch (``{"Items": [...]}``: each one the step's single-item input), or None when
+    ``event`` is one item (a direct invocation). A step's batch output keeps the same key."""
+    if not isinstance(event, dict) or BATCH_KEY not in event:
+        return None
+    items = event[BATCH_KEY]
+    if not isinstance(items, list):
+        raise InvalidEventError(f"{step}: '{BATCH_KEY}' must be a list of items, got {type(items).__name__}")
+    return items
 
 
 def _fields_of(value: Any, kind: type[_Serialised]) -> dict[str, Any]:

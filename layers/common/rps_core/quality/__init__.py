@@ -16,7 +16,7 @@ from rps_core.quality.gate import (
     run_gate,
     select_window,
 )
-from rps_core.quality.quarantine import quarantine_key, quarantine_window
+from rps_core.quality.quarantine import quarantine_key, quarantine_rejected, quarantine_window
 from rps_core.quality.report import METRIC_UNITS, QualityReport, render_text
 from rps_core.quality.rules import PHYSICAL_RANGES, Bound, key_columns
 
@@ -34,6 +34,7 @@ __all__ = [
     "parse_payload",
     "quality_key",
     "quarantine_key",
+    "quarantine_rejected",
     "quarantine_window",
     "render_text",
     "run_gate",

@@ -11,10 +11,10 @@ from typing import Any
 
 from rps_core import storage
 from rps_core.config import Settings, require
-from rps_core.contract import QuarantineRequest, QuarantineResult, quality_key, quarantine_key
+from rps_core.contract import GateResult, Quarantined, QuarantineRequest, QuarantineResult, quality_key, quarantine_key
 from rps_core.sources.events import configured_location
 
-__all__ = ["quarantine_key", "quarantine_window"]
+__all__ = ["quarantine_key", "quarantine_rejected", "quarantine_window"]
 
 _METADATA_CHARS = 1500  # S3 user metadata is limited to 2 KB in all
 
@@ -40,3 +40,10 @@ def quarantine_window(request: QuarantineRequest, settings: Settings, client: An
         body, metadata["raw-missing"] = b"", "true"
     storage.write_once(bucket, key, body, "application/json", metadata, client)
     return QuarantineResult(key)
+
+
+def quarantine_rejected(judged: GateResult, settings: Settings, client: Any = None) -> Quarantined:
+    """Quarantine a window the gate rejected within a batch (where the gate raises nothing and the state
+    machine catches nothing): the same write-once copy, and the location's record for the Map's results."""
+    result = quarantine_window(QuarantineRequest.rejected(judged), settings, client)
+    return Quarantined(judged.location, result.quarantine_key, str(judged.cause or ""))
