@@ -12,7 +12,7 @@ TOOLS_VENV := .venv-tools
 MLFLOW_VERSION := 3.17.2
 
 .PHONY: help venv mlflow-venv tools-venv demo test test-unit test-integration lint typecheck bench sizes up clean
-.PHONY: tools-node checkov-venv browser check check-template check-asl check-workflows check-security audit
+.PHONY: tools-node checkov-venv browser check check-template check-asl check-workflows check-security audit lock
 
 help:
 	@echo "make demo   - start the local cloud, deploy template.yaml, run the pipeline, serve a forecast, show metrics"
@@ -22,6 +22,7 @@ help:
 	@echo "make sizes  - sam build and check every function + its layers against Lambda's 250 MiB"
 	@echo "make check  - cfn-lint, sam validate --lint, the ASL checks, actionlint, checkov and bandit (part of make test)"
 	@echo "make audit  - pip-audit of every function's requirements (needs the vulnerability database online)"
+	@echo "make lock   - re-resolve the functions' and the layer's requirements.lock (pins with hashes, uv)"
 
 # The project's environment: the packages the functions ship with, plus the local cloud and test tools.
 $(BIN)/rps: pyproject.toml
@@ -101,11 +102,30 @@ check-security: $(TOOLS_BIN)/sam $(CHECKOV_VENV)/bin/checkov
 	$(CHECKOV_VENV)/bin/checkov --config-file tools/checkov.yaml -f template.yaml
 	$(TOOLS_BIN)/python tools/bandit_gate.py layers functions serving localcloud
 
-# pip-audit needs its vulnerability database online: it runs in the GitHub workflows, not in make test.
+# Every artifact that installs packages has a requirements.lock beside its requirements.txt: exact pins with
+# hashes for Lambda's platform (CPython 3.12, manylinux_2_28 x86_64, as the build Makefiles' pip flags), made by
+# uv from one resolution of all of them together, so that a package two artifacts share (numpy: CoreLayer and
+# Train, Forecast, serving) has one version everywhere. The Makefile builds install the lock with
+# --require-hashes; tests/unit/test_requirements_lock.py checks each lock against its requirements.txt.
+LOCKED := $(patsubst %/requirements.txt,%,$(shell grep -l '^[A-Za-z]' layers/*/requirements.txt functions/*/requirements.txt serving/requirements.txt))
+UV_TARGET := --python-version 3.12 --python-platform x86_64-manylinux_2_28 --custom-compile-command 'make lock'
+
+lock: $(TOOLS_BIN)/sam
+	all=$$(mktemp) && trap 'rm -f "$$all"' EXIT && \
+	$(TOOLS_BIN)/uv pip compile --quiet $(UV_TARGET) --no-header -o "$$all" $(addsuffix /requirements.txt,$(LOCKED)) && \
+	for dir in $(LOCKED); do \
+		$(TOOLS_BIN)/uv pip compile --quiet $(UV_TARGET) --generate-hashes --no-annotate -c "$$all" \
+			-o "$$dir/requirements.lock" "$$dir/requirements.txt" || exit 1; \
+	done
+
+# pip-audit asks a vulnerability service about each locked version (PyPI's JSON API by default; where only
+# the package index is reachable, as on the development machines, it cannot, and --strict makes that an error
+# instead of a pass): it runs in the GitHub workflows, not in make test. It audits the locks as they are:
+# --require-hashes, and --disable-pip so nothing is installed to resolve them (every dependency is pinned).
 audit: $(TOOLS_BIN)/sam
 	$(TOOLS_BIN)/python -m pip install --quiet 'pip-audit==$(PIP_AUDIT_VERSION)'
-	$(TOOLS_BIN)/pip-audit --progress-spinner off \
-		$(addprefix -r ,$(wildcard layers/*/requirements.txt functions/*/requirements.txt serving/requirements.txt))
+	$(TOOLS_BIN)/pip-audit --progress-spinner off --strict --require-hashes --disable-pip \
+		$(addprefix -r ,$(addsuffix /requirements.lock,$(LOCKED)))
 
 # sam build without a container needs `python3.12` on PATH: the tools environment provides it (made
 # with PYTHON, which the Makefile picks as 3.12 when there is one). sam build installs each function's

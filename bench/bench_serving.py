@@ -47,6 +47,13 @@ MEMORY_REQUESTS = int(os.environ.get("RPS_BENCH_SERVING_MEMORY_REQUESTS", "10000
 BATCH = 32
 TARGET, HORIZON = "temperature_2m", 6
 MIB = 2**20
+# The attributes of the context Lambda passes that Powertools' Logger reads (serving logs them in every line),
+# defined first in each script below.
+CONTEXT = """
+import types
+context = types.SimpleNamespace(function_name="bench", memory_limit_in_mb=512, aws_request_id="bench",
+                                invoked_function_arn="arn:aws:lambda:us-east-1:000000000000:function:bench")
+"""
 
 
 # ---------------------------------------------------------------- model and requests
@@ -169,7 +176,9 @@ def _percentiles(samples: list[float]) -> tuple[float, float]:
     return float(np.percentile(arr, 50)), float(np.percentile(arr, 99))
 
 
-WARM = """
+WARM = (
+    CONTEXT
+    + """
 import contextlib, json, os, sys, time
 import numpy as np
 from rps_core.config import load_settings
@@ -210,7 +219,7 @@ def timed(call, items, n=count):
             cpu.append((time.thread_time() - c0) * 1000.0)
     return [float(np.percentile(wall, q)) for q in (50, 99)] + [float(np.percentile(cpu, q)) for q in (50, 99)]
 def ok(e):
-    out = handler.lambda_handler(e, None)
+    out = handler.lambda_handler(e, context)
     assert out["statusCode"] == 200, out
 with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
     ok(events[0]); ok(batches[0]); ok(by_rows[0])
@@ -229,6 +238,7 @@ with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
     result["bare"] = timed(lambda x: model.session.run(None, {model.input_name: x}), rows)
 print(json.dumps(result))
 """
+)
 
 
 PEER = """
@@ -313,18 +323,21 @@ def _columns(body: dict[str, Any]) -> dict[str, Any]:
     return {**body, "observations": {k: [r[k] for r in rows] for k in rows[0]}}
 
 
-COLD_SERVING = """
+COLD_SERVING = (
+    CONTEXT
+    + """
 import json, resource, sys, time
 t0 = time.perf_counter()
 from rps_serving import handler
 loaded = time.perf_counter()
 event = json.load(open(sys.argv[1]))
-status = handler.lambda_handler(event, None)["statusCode"]
+status = handler.lambda_handler(event, context)["statusCode"]
 t1 = time.perf_counter()
 use = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({"init_s": loaded - t0, "total_s": t1 - t0, "status": status, "cpu_s": use.ru_utime + use.ru_stime,
                   "model": handler.store.current is not None}))
 """
+)
 
 COLD_MLFLOW = """
 import json, resource, sys, time
@@ -367,7 +380,9 @@ def _cold(env: dict[str, str], work: Path, body: dict[str, Any], row: np.ndarray
     return out
 
 
-MEMORY = """
+MEMORY = (
+    CONTEXT
+    + """
 import contextlib, json, os, sys
 from rps_serving import handler
 events = json.load(open(sys.argv[1]))
@@ -378,11 +393,12 @@ def status(key):
 rss = {}
 with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
     for i in range(1, int(sys.argv[2]) + 1):
-        assert handler.lambda_handler(events[i % len(events)], None)["statusCode"] == 200
+        assert handler.lambda_handler(events[i % len(events)], context)["statusCode"] == 200
         if i in (int(sys.argv[3]), int(sys.argv[2]) // 2, int(sys.argv[2])):
             rss[i] = status("VmRSS:")
 print(json.dumps({"rss": rss, "peak": status("VmHWM:")}))
 """
+)
 
 
 def _memory(env: dict[str, str], work: Path, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -2,7 +2,8 @@
 
 Everything is built at import, during Lambda's init phase: settings, the S3 client, the app, and the
 champion model, so the first request is already warm. Without a champion the function still starts and
-answers 503 until one is promoted.
+answers 503 until one is promoted. Logs are Powertools Logger's JSON lines with the request's correlation id
+(``rps_serving.logs``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 from rps_serving.app import create_app
 from rps_serving.config import POINTER_KEY, load_config
 from rps_serving.gateway import make_adapter
+from rps_serving.logs import log_request, logger, set_correlation_id
 from rps_serving.store import ModelStore
 
 config = load_config()
@@ -21,5 +23,9 @@ app = create_app(config, store)
 _adapter = make_adapter(app, config.base_path)
 
 
+@logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return _adapter(event, context)
+    set_correlation_id(event)
+    response = _adapter(event, context)
+    log_request(event, response)
+    return response

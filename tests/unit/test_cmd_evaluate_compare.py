@@ -73,7 +73,7 @@ def test_evaluate_on_a_payload_file(tmp_path, monkeypatch, capsys) -> None:
     payloads = [payload_from_observations(o, *coords[o.location]) for o in two_locations()]
     path = tmp_path / "data.json"
     path.write_text(json.dumps(payloads))
-    assert main(["evaluate", "--data", str(path)]) == 0
+    assert main(["evaluate", "--data", str(path), "--output", "json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert set(result["per_location"]) == {"WARM", "COLD"}
     for scores in result["per_location"].values():
@@ -91,9 +91,10 @@ def test_evaluate_a_payload_without_coordinates(tmp_path, monkeypatch, capsys) -
     del payload["latitude"], payload["longitude"]
     path = tmp_path / "bare.json"
     path.write_text(json.dumps(payload))
-    # WHEN evaluated THEN the configured location's coordinates are used
+    # WHEN evaluated THEN the configured location's coordinates are used (text: the table, the default)
     assert main(["evaluate", "--data", str(path)]) == 0
-    assert set(json.loads(capsys.readouterr().out)["per_location"]) == {"WARM"}
+    table = capsys.readouterr().out
+    assert "| location | MAE | persistence MAE | skill | RMSE | rows |" in table and "| WARM |" in table
     # GIVEN two such payloads (no way to tell which is where) THEN a named error, exit 2
     path.write_text(json.dumps([payload, payload]))
     assert main(["evaluate", "--data", str(path)]) == 2

@@ -143,7 +143,7 @@ def test_nothing_to_compare_before_the_first_champion(aws):
         ({"nope": 1}, "unknown keys"),
         ({"now": "yesterday"}, "now: not a time"),
         ({"window_hours": 2}, "window_hours"),
-        ({"detail-type": "Scheduled Event", "source": "aws.s3"}, "unsupported event source"),
+        ({"detail-type": "Scheduled Event", "source": "aws.s3"}, "source: Input should be 'aws.events' or"),
     ],
 )
 def test_bad_events_are_named(event, message):

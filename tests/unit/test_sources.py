@@ -222,7 +222,7 @@ def test_plan_rejects_bad_events(event):
 @pytest.mark.parametrize(
     ("event", "message"),
     [
-        ({"backfill": {"start": "2013-02-01T00:00"}}, "must be"),
+        ({"backfill": {"start": "2013-02-01T00:00"}}, "backfill.end: Field required"),
         ({"backfill": {"start": "2013-02-01T00:00", "end": "2013-01-01T00:00"}}, "is not before end"),
         ({"backfill": {"start": "yesterday", "end": "2013-01-01T00:00"}}, "backfill.start"),
         ({"backfill": {"start": "2013-01-01T00:00", "end": "2013-02-01T00:00"}, "now": "2013-02-01T00:00"}, "together"),

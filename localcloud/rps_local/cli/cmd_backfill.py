@@ -7,7 +7,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from rps_local.cli.common import add_state_dir
+from rps_local.cli.cmd_run import JSON_FORM
+from rps_local.cli.common import add_output, add_state_dir
 from rps_local.errors import LocalCloudError
 
 
@@ -21,6 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--timeout", type=float, default=1800.0, metavar="SECONDS", help="stop following after this long (1800)"
     )
+    add_output(parser, JSON_FORM)
     add_state_dir(parser)
     parser.set_defaults(func=run)
 

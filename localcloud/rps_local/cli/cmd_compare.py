@@ -17,6 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rps_local.cli.common import add_output
+
 _RUN_ID = re.compile(r"^(runs:/)?([0-9a-f]{32})/?$")
 
 EXIT_CODES = "0 the new model is not worse; 1 it is worse; 2 an input cannot be read"
@@ -28,7 +30,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("new", help="the new model: a pointer/metrics JSON file or an MLflow run id")
     parser.add_argument("--tolerance", type=float, default=0.0, help="relative MAE increase still accepted")
     parser.add_argument("--tracking-uri", default=os.environ.get("MLFLOW_TRACKING_URI", ""))
-    parser.add_argument("--output", choices=("markdown", "json"), default="markdown")
+    add_output(parser, "worse, old, new and their labels (text: the Markdown table)")
     parser.set_defaults(func=run)
 
 

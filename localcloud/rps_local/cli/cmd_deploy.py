@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from rps_local.cli.common import OVERRIDES_HELP, add_state_dir, parse_overrides
+from rps_local.cli.common import OVERRIDES_HELP, add_output, add_state_dir, parse_overrides, print_json
 from rps_local.endpoints import control_request, read_endpoints
 from rps_local.errors import DeployError
 
@@ -14,6 +14,7 @@ EXIT_CODES = "0 deployed; 2 a bad template or override, or no local cloud runnin
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("deploy", help="redeploy template.yaml and the code on the running cloud")
     parser.add_argument("--parameter-overrides", nargs="+", metavar="KEY=VALUE", help=OVERRIDES_HELP)
+    add_output(parser, "stack_name and the deployed functions and state_machines")
     add_state_dir(parser)
     parser.set_defaults(func=run)
 
@@ -25,6 +26,9 @@ def run(args: argparse.Namespace) -> int:
     )
     if "error" in answer:
         raise DeployError(answer["error"])
+    if args.output == "json":
+        print_json({key: answer.get(key) for key in ("stack_name", "functions", "state_machines")})
+        return 0
     print(
         f"deployed stack {answer['stack_name']}: {len(answer['functions'])} functions, "
         f"{len(answer['state_machines'])} state machines; warm workers restarted"

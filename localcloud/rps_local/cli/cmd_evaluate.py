@@ -1,9 +1,10 @@
 """``rps evaluate [--data FILE]``: the production training code on a whole data file, no cloud needed.
 
 Trains the model exactly as the Train step does (features, pooled locations, 80/20 split in time order, ONNX
-export with its parity check) and prints JSON: MAE, RMSE, R², persistence MAE and skill, overall and per
-location, measured on the last 20%. The default file is the embedded 2013 New York year. ``TARGET`` and
-``HORIZON_HOURS`` are read from the environment like the pipeline's, or given as options.
+export with its parity check) and prints MAE, RMSE, R², persistence MAE and skill, overall and per location,
+measured on the last 20%: a table, or with ``--output json`` the document ``rps compare`` reads. The default
+file is the embedded 2013 New York year. ``TARGET`` and ``HORIZON_HOURS`` are read from the environment like
+the pipeline's, or given as options.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from rps_local.cli.common import add_output
+
 EXIT_CODES = "0 measured; 2 the data file or a setting cannot be read"
 
 
@@ -23,7 +26,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--data", type=Path, help="an Open-Meteo payload file (.json/.json.gz); default: embedded")
     parser.add_argument("--target", help="the variable to forecast (default: TARGET or temperature_2m)")
     parser.add_argument("--horizon", type=int, help="hours ahead (default: HORIZON_HOURS or 6)")
-    parser.add_argument("--output", choices=("json", "table"), default="json")
+    add_output(parser, "target, horizon_hours, split, overall and per_location metrics (rps compare reads it)")
     parser.set_defaults(func=run)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rps_local.cli.common import add_state_dir, connect, load_json_file, print_json
+from rps_local.cli.common import add_output, add_state_dir, connect, load_json_file, print_json
 
 EXIT_CODES = (
     "0 the function returned; 1 it raised (its error is printed, the log tail on stderr); 2 a bad event "
@@ -18,6 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("function", metavar="FUNCTION", help="the function's logical ID in template.yaml")
     parser.add_argument("--event", "-e", metavar="FILE", help="the event JSON file ('-' for stdin; default {})")
     parser.add_argument("--logs", action="store_true", help="also print the log tail to stderr")
+    add_output(parser, "function, function_error (null when it returned) and payload")
     add_state_dir(parser)
     parser.set_defaults(func=run)
 
@@ -28,5 +29,8 @@ def run(args: argparse.Namespace) -> int:
     result = client.invoke(args.function, event)
     if args.logs or result.function_error:
         print(result.log_tail, file=sys.stderr)
-    print_json(result.payload)
+    if args.output == "json":
+        print_json({"function": args.function, "function_error": result.function_error, "payload": result.payload})
+    else:
+        print_json(result.payload)  # the function's JSON answer is its text form
     return 1 if result.function_error else 0

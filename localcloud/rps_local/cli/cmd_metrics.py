@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rps_local.cli.common import add_state_dir, connect, since_window
+from rps_local.cli.common import add_output, add_state_dir, connect, since_window
 from rps_local.errors import LocalCloudError
 
 EXIT_CODES = "0 printed; 2 a bad option or no local cloud running"
@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--since", default="24h", help="window start: 30m, 24h, 7d, or an ISO time (default 24h)")
     parser.add_argument("--period", type=int, help="seconds per point of the series (default: window/120)")
-    parser.add_argument("--output", choices=["table", "json"], default="table")
+    add_output(parser, "the metrics and the alarms with their states")
     parser.add_argument("--png", type=Path, metavar="FILE", help="also write a chart of the metrics over time")
     parser.add_argument(
         "--template",

@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from rps_local.cli.common import add_output
+
 EXIT_CODES = "0 the gate passes; 1 it fails; 2 the file or a setting cannot be read"
 
 
@@ -24,7 +26,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("file", type=Path, help="an Open-Meteo payload (.json or .json.gz; one object or a list)")
     parser.add_argument("--now", help="judge freshness at this UTC time, YYYY-MM-DDTHH:MM (default: now)")
     parser.add_argument("--location", help="the location's name (default: the configured one nearest the payload)")
-    parser.add_argument("--output", choices=("text", "json"), default="text")
+    add_output(parser, "the gate's report")
     parser.set_defaults(func=run)
 
 

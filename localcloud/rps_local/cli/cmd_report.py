@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rps_local.cli.common import add_state_dir, connect, since_window
+from rps_local.cli.common import add_output, add_state_dir, connect, print_json, since_window
 from rps_local.cli.progress import Progress
 from rps_local.errors import LocalCloudError
 
@@ -32,6 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--since", default="24h", help="metrics window start: 30m, 24h, 7d, or an ISO time (default 24h)"
     )
+    add_output(parser, "charts: each chart's path, note and has_data")
     add_state_dir(parser)
     parser.set_defaults(func=run)
 
@@ -48,6 +49,9 @@ def run(args: argparse.Namespace) -> int:
         charts = write_charts(
             client.client("s3"), client.client("cloudwatch"), bucket, args.out, start, now, args.locations
         )
+    if args.output == "json":
+        print_json({"charts": [{"path": str(c.path), "note": c.note, "has_data": c.has_data} for c in charts]})
+        return 0
     for chart in charts:
         print(f"wrote {chart.path}: {chart.note}")
     empty = [chart.path.name for chart in charts if not chart.has_data]

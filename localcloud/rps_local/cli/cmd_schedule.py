@@ -10,7 +10,7 @@ import argparse
 import json
 from urllib.parse import quote
 
-from rps_local.cli.common import add_state_dir
+from rps_local.cli.common import add_output, add_state_dir
 from rps_local.endpoints import control_request, read_endpoints
 from rps_local.errors import LocalCloudError
 
@@ -20,7 +20,7 @@ EXIT_CODES = "0 fired; 2 no such schedule or no local cloud running"
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("schedule", help="fire a schedule of template.yaml now (e.g. PipelineSchedule)")
     parser.add_argument("name", metavar="NAME", help="the schedule event's name, or its rule's logical id")
-    parser.add_argument("--output", choices=["text", "json"], default="text", help="json: also the events sent")
+    add_output(parser, "a list of {rule, target, event}: the events sent")
     add_state_dir(parser)
     parser.set_defaults(func=run)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from rps_local.cli.common import add_state_dir, print_json
+from rps_local.cli.common import add_output, add_state_dir, print_json
 from rps_local.endpoints import control_request, read_endpoints
 
 EXIT_CODES = "0 printed; 2 no local cloud running"
@@ -12,7 +12,7 @@ EXIT_CODES = "0 printed; 2 no local cloud running"
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("status", help="show the running local cloud")
-    parser.add_argument("--output", choices=["text", "json"], default="text")
+    add_output(parser, "endpoints, memory_mb, functions, state_machines, schedules, http_routes")
     add_state_dir(parser)
     parser.set_defaults(func=run)
 

@@ -18,6 +18,7 @@ from rps_local.errors import EventFileError, LocalCloudError
 __all__ = [
     "INTERRUPTED",
     "OVERRIDES_HELP",
+    "add_output",
     "add_state_dir",
     "connect",
     "load_json_file",
@@ -34,6 +35,18 @@ def add_state_dir(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         help="the cloud's state directory holding endpoints.json (default .rps, or $RPS_STATE_DIR)",
+    )
+
+
+def add_output(parser: argparse.ArgumentParser, json_form: str) -> None:
+    """``--output text|json``, the one output convention of the commands that print results: text for people
+    (tables are text) by default, or one JSON document on stdout whose keys scripts can rely on (progress
+    and messages then go to stderr)."""
+    parser.add_argument(
+        "--output",
+        choices=("text", "json"),
+        default="text",
+        help=f"text (the default) or json: {json_form}",
     )
 
 

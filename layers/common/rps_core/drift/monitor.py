@@ -24,6 +24,7 @@ from rps_core.drift.realized import RealizedError, format_hour, hour, load_forec
 from rps_core.drift.report import render_html
 from rps_core.drift.stats import PSI_WARN
 from rps_core.drift.trigger import RetrainDecision, TriggerResult, decide, execution_name, start_retraining
+from rps_core.entry_events import DriftRequest, ScheduledEvent, parse_entry_event
 from rps_core.errors import InvalidEventError, ModelError
 from rps_core.schema import Observations
 
@@ -34,7 +35,6 @@ REPORT_PREFIX = "drift/window_end={end}/"
 WINDOW_HOURS = 720
 # Realized error reacts faster: a week of target times (daily forecasts: about 7 per location).
 REALIZED_HOURS = 168
-SCHEDULE_SOURCES = ("aws.events", "aws.scheduler")
 
 LoadObservations = Callable[[str], Observations | None]
 
@@ -77,25 +77,16 @@ class MonitorResult:
 
 def parse_request(event: Any) -> MonitorRequest:
     """``{}``, a scheduled EventBridge/Scheduler event, or ``{"now": TIME, "window_hours": N}``."""
-    if not isinstance(event, dict):
-        raise InvalidEventError(f"drift: expected a JSON object, got {type(event).__name__}")
-    if "detail-type" in event:
-        if event.get("source") not in SCHEDULE_SOURCES:
-            raise InvalidEventError(f"drift: unsupported event source {event.get('source')!r}")
+    request = parse_entry_event(event, DriftRequest, "drift")
+    if isinstance(request, ScheduledEvent):
         return MonitorRequest()  # the schedule's wall-clock time is not the (possibly replayed) data's now
-    unknown = set(event) - {"now", "window_hours"}
-    if unknown:
-        raise InvalidEventError(f"drift: unknown keys {sorted(unknown)}; expected now and window_hours")
-    now = event.get("now")
+    now = request.now
     if now is not None:
         try:
-            now = str(np.datetime64(str(now)[:16], "m"))[:16]
+            now = str(np.datetime64(now[:16], "m"))[:16]
         except ValueError as exc:
-            raise InvalidEventError(f"now: not a time YYYY-MM-DDTHH:MM: {event['now']!r}") from exc
-    hours = event.get("window_hours", WINDOW_HOURS)
-    if isinstance(hours, bool) or not isinstance(hours, int) or not 24 <= hours <= 24 * 90:
-        raise InvalidEventError(f"window_hours: expected an integer from 24 to 2160, got {hours!r}")
-    return MonitorRequest(now, hours)
+            raise InvalidEventError(f"now: not a time YYYY-MM-DDTHH:MM: {request.now!r}") from exc
+    return MonitorRequest(now, request.window_hours or WINDOW_HOURS)
 
 
 def latest_observations(bucket: str, s3: Any) -> LoadObservations:

@@ -9,57 +9,38 @@ from typing import Any
 from rps_core import storage
 from rps_core.config import Settings, require
 from rps_core.contract import RunPlan, Window, floor_hour, format_time, run_items_key
+from rps_core.entry_events import PlanRequest, ScheduledEvent, parse_entry_event
 from rps_core.errors import InvalidEventError
 from rps_core.sources.base import event_time
 from rps_core.sources.clock import advance_clock, read_clock
 
-SCHEDULE_SOURCES = ("aws.events", "aws.scheduler")
-# Keys a manual or monitor-started execution may carry ({}, {"now": TIME} and {"backfill": {...}} are the
-# documented shapes).
-MANUAL_KEYS = frozenset({"now", "reason", "run_id", "backfill"})
-
 
 def parse_plan_event(event: Any, settings: Settings) -> tuple[datetime | None, str]:
-    """The requested end of the window (None: the clock decides) and a run id.
-
-    An EventBridge rule and an EventBridge Scheduler event both carry ``detail-type: Scheduled Event``;
-    their ``time`` is the live source's "now" (a replayed clock ignores it).
-    """
-    if not isinstance(event, dict):
-        raise InvalidEventError(f"plan: expected a JSON object, got {type(event).__name__}")
-    if "detail-type" in event:
-        if event["detail-type"] != "Scheduled Event" or event.get("source") not in SCHEDULE_SOURCES:
-            raise InvalidEventError(
-                f"plan: unsupported event {event.get('source')!r}/{event['detail-type']!r}; "
-                "expected a Scheduled Event from aws.events or aws.scheduler"
-            )
-        fired = event_time(event.get("time"), "time")
-        run_id = str(event.get("id") or uuid.uuid4().hex)
-        return (fired if settings.source == "open-meteo" else None), run_id
-    unknown = set(event) - MANUAL_KEYS
-    if unknown:
-        raise InvalidEventError(
-            f'plan: unknown keys {sorted(unknown)}; expected {{}}, {{"now": TIME}} or '
-            '{"backfill": {"start": TIME, "end": TIME}}'
-        )
-    requested = None if event.get("now") is None else event_time(event["now"], "now")
-    run_id = event.get("run_id") or uuid.uuid4().hex
-    if not isinstance(run_id, str):
-        raise InvalidEventError("plan: run_id must be a string")
-    return requested, run_id
+    """The requested end of the window (None: the clock decides) and a run id."""
+    return _requested(parse_entry_event(event, PlanRequest, "plan"), settings)
 
 
 def parse_backfill(event: Any) -> Window | None:
     """The past range of ``{"backfill": {"start": TIME, "end": TIME}}`` (None for any other event)."""
-    if not isinstance(event, dict) or "backfill" not in event:
+    return _backfill(parse_entry_event(event, PlanRequest, "plan"))
+
+
+def _requested(request: ScheduledEvent | PlanRequest, settings: Settings) -> tuple[datetime | None, str]:
+    # A schedule's time is the live source's "now" (a replayed clock ignores it).
+    if isinstance(request, ScheduledEvent):
+        return (request.fired if settings.source == "open-meteo" else None), request.id
+    requested = None if request.now is None else event_time(request.now, "now")
+    return requested, request.run_id or uuid.uuid4().hex
+
+
+def _backfill(request: ScheduledEvent | PlanRequest) -> Window | None:
+    if isinstance(request, ScheduledEvent) or request.backfill is None:
         return None
-    spec = event["backfill"]
-    if not isinstance(spec, dict) or set(spec) != {"start", "end"}:
-        raise InvalidEventError('plan: "backfill" must be {"start": TIME, "end": TIME}')
-    if "now" in event:
+    if request.now is not None:
         raise InvalidEventError('plan: "backfill" and "now" cannot be given together')
+    spec = request.backfill
     return Window(
-        floor_hour(event_time(spec["start"], "backfill.start")), floor_hour(event_time(spec["end"], "backfill.end"))
+        floor_hour(event_time(spec.start, "backfill.start")), floor_hour(event_time(spec.end, "backfill.end"))
     )
 
 
@@ -69,9 +50,10 @@ def plan_run(event: Any, settings: Settings, client: Any = None) -> RunPlan:
     A backfill (``{"backfill": {"start", "end"}}``) names that range for every location and leaves the clock
     where it is: its end may not pass the clock's (the scheduled runs own the present).
     """
-    requested, run_id = parse_plan_event(event, settings)
+    request = parse_entry_event(event, PlanRequest, "plan")  # the one parse of the event
+    requested, run_id = _requested(request, settings)
     bucket = require(settings.data_bucket, "DATA_BUCKET")
-    window = parse_backfill(event)
+    window = _backfill(request)
     if window is not None:
         clock = read_clock(bucket, client)
         if clock is not None and window.end > clock.now:
