@@ -148,6 +148,26 @@ def test_rejected_window_is_quarantined_and_nothing_downstream_is_written(s3, ha
     assert keys(s3, "datasets/") == [latest_key("EWR")]  # the one planted above, untouched
 
 
+def test_a_backfill_of_months_merges_each_month_into_the_locations_dataset(s3, handlers):
+    # GIVEN the clock past the range WHEN a backfill of two months runs as the Map would run it (one batch)
+    handlers["plan"].lambda_handler({"now": "2013-10-20T00:00"}, LambdaContext())
+    plan = handlers["plan"].lambda_handler(
+        {"backfill": {"start": "2013-05-01T00:00", "end": "2013-07-01T00:00"}}, LambdaContext()
+    )
+    items = storage.get_json(BUCKET, plan["items_key"])
+    assert len(items) == 6  # 3 locations x 2 months
+    ingested = handlers["ingest"].lambda_handler({"Items": items}, LambdaContext())
+    results = handlers["transform"].lambda_handler(
+        handlers["quality_gate"].lambda_handler(ingested, LambdaContext()), LambdaContext()
+    )
+    # THEN each location's newest version holds both months (June's merged after May's)
+    jfk = [r for r in results if r["location"] == "JFK"]
+    assert [r["time_end"] for r in jfk] == ["2013-06-01T00:00", "2013-07-01T00:00"]
+    assert jfk[1]["rows"] >= jfk[0]["rows"] + 29 * 24
+    latest = storage.get_json(BUCKET, latest_key("JFK"))
+    assert latest["version"] == jfk[1]["dataset_version"]
+
+
 def test_a_batch_runs_each_location_through_the_same_steps(s3, handlers, capsys):
     # GIVEN the first run's items for the three stations, one of them with a bad raw answer stored first
     plan = handlers["plan"].lambda_handler(load_event("plan.json"), LambdaContext())

@@ -250,6 +250,27 @@ def test_a_backfill_range_is_planned_without_moving_the_clock(s3):
         plan_run({"backfill": {"start": "2013-10-01T00:00", "end": "2013-11-01T00:00"}}, settings_, s3)
 
 
+def test_a_backfill_range_is_split_into_items_per_location_and_month(s3):
+    settings_ = load_settings({"DATA_BUCKET": BUCKET})
+    plan_run({"now": "2013-10-20T00:00"}, settings_, s3)
+    # GIVEN a range from mid-January to early April (its last days join March: shorter than a week)
+    plan = plan_run({"backfill": {"start": "2013-01-15T00:00", "end": "2013-04-03T00:00"}}, settings_, s3)
+    items = storage.get_json(BUCKET, plan.items_key, client=s3)
+    # THEN the Map gets each location's months in order, each judged as of its own end
+    assert [i["location"] for i in items] == ["JFK"] * 3 + ["LGA"] * 3 + ["EWR"] * 3
+    assert [(i["window_start"], i["window_end"], i["now"]) for i in items[:3]] == [
+        ("2013-01-15T00:00", "2013-02-01T00:00", "2013-02-01T00:00"),
+        ("2013-02-01T00:00", "2013-03-01T00:00", "2013-03-01T00:00"),
+        ("2013-03-01T00:00", "2013-04-03T00:00", "2013-04-03T00:00"),
+    ]
+    assert all(i["ranged"] is True for i in items) and plan.location_count == 3
+    # AND a scheduled run's items are one window per location, as before
+    assert Window(utc("2013-01-27T00:00"), utc("2013-02-03T00:00")).months() == [
+        Window(utc("2013-01-27T00:00"), utc("2013-02-03T00:00"))
+    ]
+    assert Window(None, utc("2013-02-03T00:00")).months() == [Window(None, utc("2013-02-03T00:00"))]
+
+
 def test_a_backfill_range_is_ingested_as_asked_under_its_own_name(s3):
     settings_ = load_settings({"DATA_BUCKET": BUCKET})
     item = {

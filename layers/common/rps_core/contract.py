@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field, fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Self
 
 from rps_core.config import parse_time
@@ -95,6 +95,26 @@ class Window:
     @property
     def end_text(self) -> str:
         return format_time(self.end)
+
+    def months(self, shortest: timedelta = timedelta(days=7)) -> list[Window]:
+        """The window cut at each month's start (the 1st, 00:00 UTC): a backfill's items per location and
+        month. A first or last piece shorter than ``shortest`` joins its neighbour (the gate wants rows); a
+        window with no start is one piece."""
+        if self.start is None:
+            return [self]
+        bounds = [self.start]
+        cut = datetime(self.start.year, self.start.month, 1, tzinfo=self.start.tzinfo)
+        while True:
+            cut = datetime(cut.year + cut.month // 12, cut.month % 12 + 1, 1, tzinfo=cut.tzinfo)
+            if cut >= self.end:
+                break
+            bounds.append(cut)
+        bounds.append(self.end)
+        if len(bounds) > 2 and bounds[1] - bounds[0] < shortest:
+            del bounds[1]
+        if len(bounds) > 2 and bounds[-1] - bounds[-2] < shortest:
+            del bounds[-2]
+        return [Window(a, b) for a, b in zip(bounds, bounds[1:], strict=False)]
 
     def contains(self, time_text: str) -> bool:
         """Whether a ``YYYY-MM-DDTHH:MM`` time lies in ``(start, end]`` (string order is time order)."""
@@ -250,8 +270,19 @@ class RunPlan(_Serialised):
     ranged: bool = False
 
     def item(self, location: str) -> LocationWindow:
-        """The Map's item for ``location`` (what the ASL's ItemSelector builds)."""
+        """The Map's item for ``location``: the run's window."""
         return LocationWindow(location, self.run_id, self.now, self.window_start, self.window_end, ranged=self.ranged)
+
+    def items(self, location: str) -> list[LocationWindow]:
+        """The Map's items for ``location``: the run's window, or a backfill range's months (each judged as of
+        its own end, so the gate's freshness holds for a past month)."""
+        if not self.ranged:
+            return [self.item(location)]
+        whole = Window.from_event({"window_start": self.window_start, "window_end": self.window_end})
+        return [
+            LocationWindow(location, self.run_id, part.end_text, part.start_text, part.end_text, ranged=True)
+            for part in whole.months()
+        ]
 
 
 @dataclass(frozen=True)

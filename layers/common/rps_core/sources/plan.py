@@ -78,6 +78,8 @@ def plan_run(event: Any, settings: Settings, client: Any = None) -> RunPlan:
         backfill=window.start is None,
         ranged=ranged,
     )
-    # The Map's items, for its ItemReader; the same run (same window) writes the same items again.
-    storage.put_json(bucket, items_key, [plan.item(name).to_dict() for name in settings.location_names], client=client)
+    # The Map's items, for its ItemReader, location by location (a batch then runs a location's backfill months
+    # one after another, in order); the same run (same window) writes the same items again.
+    items = [item.to_dict() for name in settings.location_names for item in plan.items(name)]
+    storage.put_json(bucket, items_key, items, client=client)
     return plan
