@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field, fields
+from itertools import pairwise
 from datetime import UTC, datetime, timedelta
 from typing import Any, Self
 
@@ -114,7 +115,7 @@ class Window:
             del bounds[1]
         if len(bounds) > 2 and bounds[-1] - bounds[-2] < shortest:
             del bounds[-2]
-        return [Window(a, b) for a, b in zip(bounds, bounds[1:], strict=False)]
+        return [Window(a, b) for a, b in pairwise(bounds)]
 
     def contains(self, time_text: str) -> bool:
         """Whether a ``YYYY-MM-DDTHH:MM`` time lies in ``(start, end]`` (string order is time order)."""
