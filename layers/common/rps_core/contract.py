@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field, fields
-from itertools import pairwise
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Any, Self
 
 from rps_core.config import parse_time
