@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 
 from rps_core.errors import ConfigurationError
 
@@ -84,11 +85,18 @@ class Settings:
     def location_names(self) -> list[str]:
         return [loc.name for loc in self.locations]
 
+    @cached_property
+    def _by_name(self) -> dict[str, Location]:
+        return {loc.name: loc for loc in self.locations}
+
     def location(self, name: str) -> Location:
-        for loc in self.locations:
-            if loc.name == name:
-                return loc
-        raise ConfigurationError(f"unknown location {name!r}; configured: {', '.join(self.location_names)}")
+        """The configured location named ``name`` (a dict lookup: thousands of locations are common)."""
+        found = self._by_name.get(name)
+        if found is None:
+            names = self.location_names
+            more = f" and {len(names) - 20} more" if len(names) > 20 else ""
+            raise ConfigurationError(f"unknown location {name!r}; configured: {', '.join(names[:20])}{more}")
+        return found
 
 
 def parse_locations(text: str) -> tuple[Location, ...]:
