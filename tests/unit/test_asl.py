@@ -65,9 +65,7 @@ def test_a_next_to_a_missing_state_is_reported(definition: dict[str, Any]) -> No
 
 def test_a_catch_to_a_missing_state_inside_the_map_is_reported(definition: dict[str, Any]) -> None:
     scope = _map_scope(definition)
-    catchers = [c for s in scope["States"].values() for c in s.get("Catch", [])]
-    assert catchers, "the per-location branch has a Catch (the quality gate's)"
-    catchers[0]["Next"] = "Quarantin"
+    scope["States"]["QualityGate"]["Catch"] = [{"ErrorEquals": ["DataQualityError"], "Next": "Quarantin"}]
     problems = check_asl.check_definition(definition)
     assert any("Catch[0].Next names an unknown state 'Quarantin'" in p for p in problems), problems
 

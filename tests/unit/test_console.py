@@ -26,7 +26,10 @@ from rps_local.console.views.graph import layout, render_graph
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "console"
-DEFINITION = json.loads((ROOT / "statemachine" / "pipeline.asl.json").read_text())
+# The recorded executions ran the pipeline as it was then (an inline Map with the per-location states): the
+# console draws whatever definition an execution ran, and these check its reading of inline Map iterations.
+DEFINITION = json.loads((FIXTURES / "pipeline-inline-map.asl.json").read_text())
+CURRENT = json.loads((ROOT / "statemachine" / "pipeline.asl.json").read_text())
 _TIMES = ("timestamp", "startDate", "stopDate")
 
 
@@ -84,7 +87,7 @@ def test_a_distributed_maps_summary_comes_from_its_result_writer_files():
     ]
     read = []
     # WHEN the page is built THEN the Map's summary is what those results say, read from that manifest
-    run = execution_detail(described, DEFINITION, history, lambda bucket, key: read.append((bucket, key)) or results)
+    run = execution_detail(described, CURRENT, history, lambda bucket, key: read.append((bucket, key)) or results)
     summary = run.states["PerLocation"].iterations
     assert (summary.total, summary.succeeded, summary.quarantined, summary.failed) == (3, 1, 1, 1)
     assert read == [("data", pointer["Key"])] and summary.label == "1 succeeded / 1 quarantined / 1 failed"
@@ -301,5 +304,5 @@ def test_rps_console_prints_the_url(monkeypatch, capsys):
     from rps_local.cli import cmd_console
 
     monkeypatch.setattr("rps_local.endpoints.read_endpoints", lambda state_dir: {"console_url": "http://127.0.0.1:1"})
-    assert cmd_console.run(argparse.Namespace(state_dir=None, open=False)) == 0
+    assert cmd_console.run(argparse.Namespace(state_dir=None, open=False, output="text")) == 0
     assert capsys.readouterr().out.strip() == "http://127.0.0.1:1"

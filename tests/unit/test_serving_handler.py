@@ -88,11 +88,13 @@ def logs() -> Iterator[io.StringIO]:
     from rps_serving.logs import logger
 
     stream = io.StringIO()
-    previous = logger.registered_handler.setStream(stream)  # type: ignore[attr-defined]
+    handler = logger.registered_handler
+    # Swapped without setStream, which flushes the old stream: a test's captured stdout may be closed by now
+    previous, handler.stream = handler.stream, stream  # type: ignore[attr-defined]
     logger.setLevel("DEBUG")
     yield stream
     logger.setLevel("INFO")
-    logger.registered_handler.setStream(previous)  # type: ignore[attr-defined]
+    handler.stream = previous  # type: ignore[attr-defined]
 
 
 def _log_lines(stream: io.StringIO) -> list[dict[str, Any]]:
