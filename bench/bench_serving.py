@@ -235,7 +235,7 @@ with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
     result["window"] = timed(lambda b: to_window(JFK, b["observations"], model.target), bodies)
     result["features"] = timed(rows_of, windows)
     result["features_cold_sun"] = timed(cold_sun, windows, count // 4)
-    result["bare"] = timed(lambda x: model.session.run(None, {model.input_name: x}), rows)
+    result["bare"] = timed(lambda x: model.onnx.session.run(None, {model.onnx.input_name: x}), rows)
 print(json.dumps(result))
 """
 )

@@ -14,18 +14,18 @@ from typing import Any
 from fastapi import FastAPI, Request
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
+from rps_core import forecasts
 from rps_core.errors import DatasetError
+from rps_core.forecasts import ForecastInput, LoadedModel, predict
 
 from rps_serving import errors
 from rps_serving.bodies import body_openapi, json_body
 from rps_serving.config import ServingConfig
 from rps_serving.errors import ModelUnavailable, NotFound
-from rps_serving.forecasting import Prediction, Window, predict
 from rps_serving.inputs import InputError, to_window, to_windows
 from rps_serving.latest import LatestData, usable_tail
 from rps_serving.limits import BodyLimitMiddleware
 from rps_serving.metrics import EmfWriter, MetricsMiddleware, make_metrics, observed
-from rps_serving.model import LoadedModel
 from rps_serving.responses import JSONBytes, fields
 from rps_serving.schemas import (
     BatchForecast,
@@ -76,7 +76,7 @@ def create_app(
             raise ModelUnavailable(store.status)
         return model
 
-    def answer(p: Prediction, model: LoadedModel, request: Request) -> dict[str, Any]:
+    def answer(p: forecasts.Forecast, model: LoadedModel, request: Request) -> dict[str, Any]:
         if not math.isfinite(p.value):
             raise InputError(("body",), f"{p.location}: the observations give a non-finite forecast")
         observed(request.scope).record(model.version, p.value, p.ood_ratio)
@@ -127,15 +127,15 @@ def create_app(
         body = await json_body(request, batch_request)
         model = await champion()
         items = body.items  # type: ignore[attr-defined]
-        batch: list[Window] = to_windows(
+        batch: list[ForecastInput] = to_windows(
             [config.settings.location(item.location) for item in items],
             [item.observations for item in items],
             model.target,
             [("body", "items", i, "observations") for i in range(len(items))],
         )
         # One feature pass and one ONNX call for the whole batch.
-        forecasts = [answer(p, model, request) for p in predict(model, batch)]
-        return JSONBytes(fields(BatchForecast, model_version=model.version, forecasts=forecasts))
+        answers = [answer(p, model, request) for p in predict(model, batch)]
+        return JSONBytes(fields(BatchForecast, model_version=model.version, forecasts=answers))
 
     @app.get(
         "/forecast/{location}",

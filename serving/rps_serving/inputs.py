@@ -1,4 +1,4 @@
-"""Validated request observations to a forecast's input (``forecasting.Window``), with the checks
+"""Validated request observations to a forecast's input (``rps_core.forecasts.ForecastInput``), with the checks
 pydantic cannot express: times are real, on the hour, consecutive and in order, and the target's last
 value is known. Both body forms (columns and rows) are read without building per-observation objects
 beyond what the JSON parser made: one numpy conversion for the times and one for all the values."""
@@ -11,10 +11,10 @@ from typing import Any
 
 import numpy as np
 from rps_core.config import Location
+from rps_core.forecasts import ForecastInput
 from rps_core.quality import PHYSICAL_RANGES
 from rps_core.schema import VARIABLES, Observations, format_times
 
-from rps_serving.forecasting import Window
 from rps_serving.schemas import TIME_PATTERN, TIME_RE
 
 Loc = tuple[str | int, ...]
@@ -91,7 +91,7 @@ def _check_ranges(values: np.ndarray, at: Any) -> None:
         )
 
 
-def to_window(location: Location, observations: Any, target: str, loc: Loc = ("body", "observations")) -> Window:
+def to_window(location: Location, observations: Any, target: str, loc: Loc = ("body", "observations")) -> ForecastInput:
     """``observations`` as validated by ``schemas.Observations`` (columns or rows), at the configured
     location; null readings become NaN."""
     if isinstance(observations, Mapping):
@@ -120,12 +120,12 @@ def to_window(location: Location, observations: Any, target: str, loc: Loc = ("b
             f"the last observation's {target} is null: the forecast is that value plus the predicted change",
         )
     last = parsed[-1].astype("datetime64[h]")
-    return Window(location.name, location.latitude, location.longitude, values, last, times[-1])
+    return ForecastInput(location.name, location.latitude, location.longitude, values, last, times[-1])
 
 
 def to_windows(
     places: Sequence[Location], observations: Sequence[Any], target: str, locs: Sequence[Loc]
-) -> list[Window]:
+) -> list[ForecastInput]:
     """``to_window`` of each item of a batch. When all are in the columns form, the checks and conversions
     run once over the whole batch (each costs per call about as much as per observation); any failure
     hands over to the item-by-item path, which names the first error exactly as for one request."""
@@ -136,7 +136,9 @@ def to_windows(
     return [to_window(p, o, target, loc) for p, o, loc in zip(places, observations, locs, strict=True)]
 
 
-def _columns_at_once(places: Sequence[Location], columns: Sequence[Any], target: str) -> list[Window] | None:
+def _columns_at_once(
+    places: Sequence[Location], columns: Sequence[Any], target: str
+) -> list[ForecastInput] | None:
     """The windows of valid columns-form items, all checked together; None when any check fails."""
     times = list(chain.from_iterable(c["time"] for c in columns))
     if set(map(len, times)) != {len(_TIME_TEMPLATE)}:
@@ -160,7 +162,7 @@ def _columns_at_once(places: Sequence[Location], columns: Sequence[Any], target:
         return None
     last = parsed[:, -1].astype("datetime64[h]")
     return [
-        Window(p.name, p.latitude, p.longitude, values[i], last[i], c["time"][-1])
+        ForecastInput(p.name, p.latitude, p.longitude, values[i], last[i], c["time"][-1])
         for i, (p, c) in enumerate(zip(places, columns, strict=True))
     ]
 

@@ -18,9 +18,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rps_core import storage
 from rps_core.contract import CHAMPION_KEY
 from rps_core.errors import ModelError
+from rps_core.forecasts import LoadedModel, load_model
 from rps_core.registry.pointer import parse_s3_uri, validate
-
-from rps_serving.model import LoadedModel, load_model
 
 logger = logging.getLogger(__name__)
 _NOT_FOUND = ("404", "NoSuchKey", "NotFound")

@@ -1,15 +1,14 @@
 """Realized error: forecasts in S3 joined with the observations that arrived later."""
 
 import json
-from dataclasses import asdict
 
 import numpy as np
 import pytest
 from rps_core import storage
 from rps_core.drift.realized import Forecast, load_forecasts, parse_forecasts, realized_error
 from rps_core.errors import PayloadError
-from rps_core.forecasts.service import Forecast as Written
-from rps_core.forecasts.service import forecast_key
+from rps_core.forecasts import Forecast as Written
+from rps_core.forecasts import forecast_key
 from rps_core.schema import Observations
 
 BUCKET = "rps-data"
@@ -73,7 +72,7 @@ def test_a_malformed_forecast_names_its_object():
 
 def test_the_forecast_step_s_objects_are_read(s3):
     # The Forecast step writes one object per location and issue time with storage.put_json.
-    written = Written("JFK", "2013-10-20T00:00", "2013-10-20T00:00", "2013-10-20T06:00", 12.5, "4")
-    storage.put_json(BUCKET, forecast_key("JFK", written.issued_at), asdict(written), client=s3)
+    written = Written("JFK", "2013-10-20T00:00", "2013-10-20T00:00", "2013-10-20T06:00", 12.5, "4", 0.0)
+    storage.put_json(BUCKET, forecast_key("JFK", written.issued_at), written.document(), client=s3)
     found = load_forecasts(s3, BUCKET, "JFK", "2013-10-20T00:00", "2013-10-27T00:00")
     assert found == [Forecast("JFK", "2013-10-20T00:00", "2013-10-20T06:00", 12.5, "4")]

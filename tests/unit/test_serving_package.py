@@ -42,7 +42,7 @@ sys.meta_path.insert(0, Refuse())
 from rps_serving.app import create_app
 from rps_serving.config import load_config
 from rps_serving.gateway import make_adapter
-from rps_serving.model import load_model
+from rps_core.forecasts import load_model
 from rps_serving.store import ModelStore
 
 pointer, onnx, body, event = json.load(open(sys.argv[2])), open(sys.argv[3], "rb").read(), sys.argv[4], sys.argv[5]

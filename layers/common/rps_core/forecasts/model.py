@@ -1,7 +1,12 @@
-"""One champion model, ready to predict: the ONNX session, its pointer and its reference ranges.
+"""The served model: an ONNX file run by onnxruntime with numpy inputs (no scikit-learn, no mlflow).
 
-A ``LoadedModel`` is immutable once built; the store swaps whole instances, so a request that holds one
-keeps a consistent model, features and reference even while a newer champion is being loaded.
+``OnnxModel`` is the one ONNX session setup (the bare regressor: feature rows in, one value per row out);
+``load_model`` makes a ``LoadedModel`` of a champion pointer and its ONNX file: the session, where its
+features are among ``build_features``' columns, their training reference ranges and the compiled one-row
+features (``RowFeatures``). Serving and the Forecast step both predict through it.
+
+A ``LoadedModel`` is immutable once built; serving's store swaps whole instances, so a request that holds
+one keeps a consistent model, features and reference even while a newer champion is being loaded.
 """
 
 from __future__ import annotations
@@ -11,18 +16,49 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import onnxruntime as ort
+
 from rps_core.errors import ModelError
 from rps_core.features import HISTORY_HOURS, RowFeatures, feature_columns
 from rps_core.registry.pointer import validate
+
+
+class OnnxModel:
+    """A float32 ONNX regressor: ``predict(x [n, f]) -> float64 [n]``."""
+
+    def __init__(self, onnx_bytes: bytes) -> None:
+        import onnxruntime as ort  # lazy: only serving, forecasts and the parity checks need it
+
+        options = ort.SessionOptions()
+        # One prediction at a time per Lambda environment, of one row or one batch: a thread pool only adds
+        # wake-up latency.
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        try:
+            self.session: Any = ort.InferenceSession(onnx_bytes, options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own untyped errors for a corrupt file
+            raise ModelError(f"the ONNX model cannot be loaded: {exc}") from exc
+        inputs = self.session.get_inputs()
+        if len(inputs) != 1:
+            raise ModelError(f"the ONNX model has {len(inputs)} inputs; expected one feature matrix")
+        self.input_name: str = inputs[0].name
+        width = inputs[0].shape[-1] if inputs[0].shape else None
+        self.width: int | None = width if isinstance(width, int) else None  # None: any number of features
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """One value per row of ``x``, as float64."""
+        if x.dtype != np.float32 or not x.flags.c_contiguous:
+            x = np.ascontiguousarray(x, dtype=np.float32)
+        if x.ndim != 2 or (self.width is not None and x.shape[1] != self.width):
+            raise ModelError(f"the model expects [n, {self.width}] features, got {list(x.shape)}")
+        out = self.session.run(None, {self.input_name: x})[0]
+        return np.asarray(out, dtype=np.float64).reshape(-1)
 
 
 @dataclass(frozen=True)
 class LoadedModel:
     pointer: dict[str, Any]
     etag: str
-    session: ort.InferenceSession
-    input_name: str
+    onnx: OnnxModel
     features: tuple[str, ...]
     # Where the model's features are in ``build_features``' columns (its own order; usually all of them).
     columns: np.ndarray
@@ -54,8 +90,7 @@ class LoadedModel:
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """The predicted change of the target, one value per row of ``x`` (``model_input`` rows)."""
-        out = self.session.run(None, {self.input_name: x})[0]
-        return np.asarray(out, dtype=np.float64).reshape(-1)
+        return self.onnx.predict(x)
 
     def ood_ratio(self, x: np.ndarray) -> np.ndarray:
         """Per row of ``x`` (``model_input`` rows): the share of features, with a value and a reference,
@@ -66,22 +101,11 @@ class LoadedModel:
         return np.where(counts > 0, outside.sum(axis=1) / np.maximum(counts, 1), 0.0)
 
 
-def _session(onnx_bytes: bytes) -> ort.InferenceSession:
-    options = ort.SessionOptions()
-    # One request at a time per Lambda environment: a thread pool only adds wake-up latency.
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    try:
-        return ort.InferenceSession(onnx_bytes, options, providers=["CPUExecutionProvider"])
-    except Exception as exc:  # onnxruntime raises its own untyped errors for a corrupt file
-        raise ModelError(f"the ONNX model cannot be loaded: {exc}") from exc
-
-
 def check_pointer(pointer: Any) -> tuple[dict[str, Any], np.ndarray]:
     """The pointer (as the registry validates it) and its features' columns, if this code builds them.
 
-    As for batch forecasts and champion evaluation, a pointer's features are found by name among
-    ``feature_names(target)``: a model trained before columns were added is still served.
+    A pointer's features are found by name among ``feature_names(target)``: a model trained before
+    columns were added is still served.
     """
     pointer = validate(pointer)
     try:
@@ -108,17 +132,13 @@ def load_model(pointer: Any, onnx_bytes: bytes, etag: str = "") -> LoadedModel:
     """Build and smoke-test a model; raises ModelError when it cannot serve this pointer."""
     pointer, columns = check_pointer(pointer)
     features = tuple(pointer["features"])
-    session = _session(onnx_bytes)
-    inputs = session.get_inputs()
-    if len(inputs) != 1:
-        raise ModelError(f"the ONNX model has {len(inputs)} inputs; expected one feature matrix")
-    width = inputs[0].shape[-1]
-    if isinstance(width, int) and width != len(features):
-        raise ModelError(f"the ONNX model takes {width} features; the pointer lists {len(features)}")
+    onnx = OnnxModel(onnx_bytes)
+    if onnx.width is not None and onnx.width != len(features):
+        raise ModelError(f"the ONNX model takes {onnx.width} features; the pointer lists {len(features)}")
     ref_min, ref_max = _reference(pointer, features)
     rows = RowFeatures(str(pointer["target"]))
     in_order = columns.size == rows.width and bool((columns == np.arange(rows.width)).all())
-    model = LoadedModel(pointer, etag, session, inputs[0].name, features, columns, ref_min, ref_max, rows, in_order)
+    model = LoadedModel(pointer, etag, onnx, features, columns, ref_min, ref_max, rows, in_order)
     # Run once before serving: a broken graph fails here, not in a request, and the first request is warm.
     out = model.predict(np.zeros((1, len(features)), dtype=np.float32))
     if out.shape != (1,):

@@ -1,0 +1,115 @@
+"""Forecasts from observation windows, for serving's requests and the Forecast step alike: the features of
+each window's last hour (``RowFeatures``, the training features bit for bit), one ONNX call for all the
+windows, the last observed target plus the predicted change."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from rps_core.errors import DatasetError
+from rps_core.features import HISTORY_HOURS
+from rps_core.forecasts.model import LoadedModel
+from rps_core.schema import VARIABLES, Observations
+
+
+@dataclass(frozen=True)
+class ForecastInput:
+    """The last HISTORY_HOURS observations of one location: what one forecast reads."""
+
+    location: str
+    latitude: float
+    longitude: float
+    values: np.ndarray  # float64 [len(VARIABLES), HISTORY_HOURS], NaN where missing, oldest first
+    last_hour: np.datetime64  # datetime64[h] of the last observation: the forecast's base time
+    issued_at: str  # YYYY-MM-DDTHH:MM: the last observation's time, or the batch run's "now"
+
+    @classmethod
+    def of(cls, obs: Observations, issued_at: str | None = None) -> ForecastInput:
+        """The window ending at ``obs``' last row (with coordinates); NaN before its first row when it has
+        fewer than HISTORY_HOURS (the features of a short history, as ``build_features`` computes them)."""
+        if obs.latitude is None or obs.longitude is None:
+            raise DatasetError(f"{obs.location}: observations have no coordinates (the sun's position needs them)")
+        missing = [name for name in VARIABLES if name not in obs.values]
+        if missing:
+            raise DatasetError(f"{obs.location}: observations lack {', '.join(missing)}")
+        values = np.full((len(VARIABLES), HISTORY_HOURS), np.nan)
+        n = min(len(obs), HISTORY_HOURS)
+        for i, name in enumerate(VARIABLES):
+            values[i, HISTORY_HOURS - n :] = obs.values[name][len(obs) - n :]
+        last = obs.time[-1].astype("datetime64[h]")
+        return cls(obs.location, obs.latitude, obs.longitude, values, last, issued_at or hour_text(last))
+
+
+@dataclass(frozen=True)
+class Forecast:
+    location: str
+    issued_at: str
+    base_time: str  # the last observation the forecast starts from
+    target_time: str
+    value: float
+    model_version: str
+    ood_ratio: float
+
+    def document(self) -> dict[str, Any]:
+        """The Forecast step's record (``forecasts/location={L}/issued={now}.json``): value to 3 decimals,
+        no OOD ratio."""
+        return {
+            "location": self.location,
+            "issued_at": self.issued_at,
+            "base_time": self.base_time,
+            "target_time": self.target_time,
+            "value": round(self.value, 3),
+            "model_version": self.model_version,
+        }
+
+
+def hour_text(t: np.datetime64) -> str:
+    return str(t.astype("datetime64[m]"))
+
+
+def forecast_input(obs: Observations, target: str, issued_at: str) -> ForecastInput:
+    """The input of a forecast from the newest observation at or before ``issued_at`` that has the target."""
+    at = np.datetime64(issued_at.replace("Z", "")[:16], "h")
+    upto = int(np.searchsorted(obs.time.astype("datetime64[h]"), at, side="right"))
+    known = np.flatnonzero(~np.isnan(obs.values[target][:upto]))
+    if known.size == 0:
+        raise DatasetError(f"{obs.location}: no {target} observation at or before {issued_at}")
+    last = int(known[-1])
+    return ForecastInput.of(obs.slice(max(0, last + 1 - HISTORY_HOURS), last + 1), issued_at)
+
+
+def predict(model: LoadedModel, batch: Sequence[ForecastInput | Observations]) -> list[Forecast]:
+    """One forecast per item, from one feature pass and one ONNX call: the last observed target plus the
+    predicted change ``horizon_hours`` ahead.
+
+    Values are not checked for finiteness here: callers reject a non-finite value as their input's fault.
+    """
+    if not batch:
+        return []
+    inputs = [w if isinstance(w, ForecastInput) else ForecastInput.of(w) for w in batch]
+    values = inputs[0].values[None] if len(inputs) == 1 else np.stack([w.values for w in inputs])
+    last = np.array([w.last_hour for w in inputs]).astype(np.int64)
+    lat = np.array([w.latitude for w in inputs])
+    lon = np.array([w.longitude for w in inputs])
+    rows = model.model_input(model.row_features.rows(values, last, lat, lon))
+    change = model.predict(rows)
+    ood = model.ood_ratio(rows)
+    base = values[:, VARIABLES.index(model.target), -1]
+    horizon = np.timedelta64(model.horizon_hours, "h")
+    version = model.version
+    return [
+        Forecast(
+            w.location,
+            w.issued_at,
+            hour_text(w.last_hour),
+            hour_text(w.last_hour + horizon),
+            float(base[i] + change[i]),
+            version,
+            float(ood[i]),
+        )
+        for i, w in enumerate(inputs)
+    ]
