@@ -136,9 +136,7 @@ def to_windows(
     return [to_window(p, o, target, loc) for p, o, loc in zip(places, observations, locs, strict=True)]
 
 
-def _columns_at_once(
-    places: Sequence[Location], columns: Sequence[Any], target: str
-) -> list[ForecastInput] | None:
+def _columns_at_once(places: Sequence[Location], columns: Sequence[Any], target: str) -> list[ForecastInput] | None:
     """The windows of valid columns-form items, all checked together; None when any check fails."""
     times = list(chain.from_iterable(c["time"] for c in columns))
     if set(map(len, times)) != {len(_TIME_TEMPLATE)}:
