@@ -5,7 +5,8 @@ gaps) into a float32 matrix whose row t uses only observations at or before t; `
 names its columns; ``HISTORY_HOURS`` is how many observations one prediction needs (the longest lag + 1);
 ``build_target(obs, target, horizon)`` is what the model learns: the change y(t+h) - y(t) and y(t);
 ``RowFeatures(target)`` computes the last row of windows of HISTORY_HOURS, bit for bit as
-``build_features`` does, from index arrays compiled once (serving's path: tens of microseconds).
+``build_features`` does, from index arrays compiled once (the forecasts' path, serving's and the Forecast
+step's: tens of microseconds).
 
 No pandas here: the serving function ships numpy and onnxruntime only.
 """

@@ -1,4 +1,5 @@
-"""The features of one row per item from its last HISTORY_HOURS observations, for serving.
+"""The features of one row per item from its last HISTORY_HOURS observations, for forecasts (serving's and
+the Forecast step's: ``rps_core.forecasts.predict``).
 
 ``build_features(obs, target, last=1)`` evaluates each column on its own (about seventy numpy calls per
 row). ``RowFeatures`` compiles the same ``Spec`` list once into index arrays: every lag, change and
