@@ -8,7 +8,8 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from rps_core.config import Settings, load_settings
-from rps_core.contract import LocationWindow, batch_items
+from rps_core.contract import LocationWindow, batch_items, failed_entry
+from rps_core.errors import PayloadError, SourceError, TransientSourceError
 from rps_core.sources import ingest_window
 from rps_core.telemetry import location_metrics
 from rps_core.tracing import annotate
@@ -49,5 +50,15 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     if items is None:
         return _ingest(event, settings)
     # A transient error fails the batch, and the state machine's Retry runs it again: the locations already
-    # stored are then read back, not fetched again.
-    return {"Items": [_ingest(item, settings) for item in items]}
+    # stored are then read back, not fetched again. A location's own error (the source refused its request,
+    # or answered nonsense) leaves it out, and the batch's others go on.
+    ingested, failed = [], []
+    for item in items:
+        try:
+            ingested.append(_ingest(item, settings))
+        except TransientSourceError:
+            raise
+        except (SourceError, PayloadError) as exc:
+            logger.warning("location failed", extra={"error": type(exc).__name__, "cause": str(exc)})
+            failed.append(failed_entry(item, exc))
+    return {"Items": ingested, "failed": failed}

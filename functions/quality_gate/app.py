@@ -67,4 +67,4 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
             passed.append(output.to_dict())
         else:
             quarantined.append(_quarantine(output, settings))
-    return {"Items": passed, "quarantined": quarantined}
+    return {"Items": passed, "quarantined": quarantined, "failed": event.get("failed", [])}

@@ -9,9 +9,9 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from rps_core.config import Settings, load_settings
-from rps_core.contract import IngestResult, batch_items
+from rps_core.contract import IngestResult, batch_items, failed_entry
 from rps_core.datasets import run_transform
-from rps_core.errors import InvalidEventError
+from rps_core.errors import DatasetError, InvalidEventError
 from rps_core.telemetry import location_metrics
 from rps_core.tracing import annotate
 
@@ -49,9 +49,17 @@ def lambda_handler(event: Any, context: Any) -> Any:
     items = batch_items(event, "transform")
     if items is None:
         return _transform(event, settings)
-    quarantined = event.get("quarantined", [])
-    if not isinstance(quarantined, list):
-        raise InvalidEventError("transform: 'quarantined' must be the gate's list of rejected locations")
+    left_out = [event.get("quarantined", []), event.get("failed", [])]
+    if not all(isinstance(entries, list) for entries in left_out):
+        raise InvalidEventError("transform: 'quarantined' and 'failed' must be the batch's lists of locations")
     # A ConflictError (another run wrote the location's latest.json meanwhile) fails the batch and the
-    # Retry runs it again: the versions already written are found, not written twice.
-    return [_transform(item, settings) for item in items] + quarantined
+    # Retry runs it again: the versions already written are found, not written twice. A location's own
+    # DatasetError (its history cannot be read) leaves it out, and the batch's others go on.
+    results = []
+    for item in items:
+        try:
+            results.append(_transform(item, settings))
+        except DatasetError as exc:
+            logger.warning("location failed", extra={"error": type(exc).__name__, "cause": str(exc)})
+            results.append(failed_entry(item, exc))
+    return results + left_out[0] + left_out[1]

@@ -11,7 +11,7 @@ from rps_core import storage
 from rps_core.config import load_settings
 from rps_core.contract import latest_key
 from rps_core.datasets import load_version
-from rps_core.errors import DataQualityError, InvalidEventError
+from rps_core.errors import DataQualityError, DatasetError, InvalidEventError, SourceError, TransientSourceError
 from rps_core.schema import observations_from_payload, payload_from_observations
 
 from tests.support import LambdaContext, load_event, load_handler, mocked_aws
@@ -166,6 +166,44 @@ def test_a_backfill_of_months_merges_each_month_into_the_locations_dataset(s3, h
     assert jfk[1]["rows"] >= jfk[0]["rows"] + 29 * 24
     latest = storage.get_json(BUCKET, latest_key("JFK"))
     assert latest["version"] == jfk[1]["dataset_version"]
+
+
+def test_a_locations_own_error_leaves_it_out_and_the_batch_goes_on(s3, handlers, monkeypatch):
+    # GIVEN a batch where the source refuses LGA's request and EWR's history cannot be read
+    plan = handlers["plan"].lambda_handler(load_event("plan.json"), LambdaContext())
+    ingest, transform = handlers["ingest"], handlers["transform"]
+    real_ingest, real_transform = ingest.ingest_window, transform.run_transform
+
+    def refuse_lga(request, settings):
+        if request.location == "LGA":
+            raise SourceError("LGA: HTTP 400 from the API: Latitude must be in range")
+        return real_ingest(request, settings)
+
+    def unreadable_ewr(request, settings):
+        if request.location == "EWR":
+            raise DatasetError("EWR: the latest version is corrupt")
+        return real_transform(request, settings)
+
+    monkeypatch.setattr(ingest, "ingest_window", refuse_lga)
+    monkeypatch.setattr(transform, "run_transform", unreadable_ewr)
+    # WHEN the batch runs THEN JFK's dataset is built, and LGA and EWR are left out with their errors
+    ingested = ingest.lambda_handler({"Items": list(plan_items(plan).values())}, LambdaContext())
+    results = transform.lambda_handler(
+        handlers["quality_gate"].lambda_handler(ingested, LambdaContext()), LambdaContext()
+    )
+    assert [(r["location"], r.get("failed", False), r.get("error")) for r in results] == [
+        ("JFK", False, None),
+        ("EWR", True, "DatasetError"),
+        ("LGA", True, "SourceError"),
+    ]
+
+    # AND a transient error still fails the whole batch, for the state machine's Retry
+    def throttled(request, settings):
+        raise TransientSourceError("HTTP 429 after retries")
+
+    monkeypatch.setattr(ingest, "ingest_window", throttled)
+    with pytest.raises(TransientSourceError):
+        ingest.lambda_handler({"Items": list(plan_items(plan).values())}, LambdaContext())
 
 
 def test_a_batch_runs_each_location_through_the_same_steps(s3, handlers, capsys):

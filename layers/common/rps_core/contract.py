@@ -38,6 +38,7 @@ __all__ = [
     "dataset_prefix",
     "dataset_root",
     "event_time",
+    "failed_entry",
     "floor_hour",
     "forecast_key",
     "forecast_prefix",
@@ -513,6 +514,14 @@ def batch_items(event: Any, step: str) -> list[Any] | None:
     if not isinstance(items, list):
         raise InvalidEventError(f"{step}: '{BATCH_KEY}' must be a list of items, got {type(items).__name__}")
     return items
+
+
+def failed_entry(item: Any, exc: Exception) -> dict[str, Any]:
+    """A location of a batch whose step failed with an error of its own (the batch's others go on): its entry
+    in the Map's results, ``{location, failed: true, error, cause}``, which Train counts against the
+    tolerated share."""
+    location = item.get("location") if isinstance(item, dict) else None
+    return {**Failed(str(location), type(exc).__name__, str(exc)[:1000]).to_dict(), "failed": True}
 
 
 def _fields_of(value: Any, kind: type[_Serialised]) -> dict[str, Any]:
