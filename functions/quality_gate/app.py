@@ -45,7 +45,7 @@ def _quarantine(judged: GateResult, settings: Settings) -> dict[str, Any]:
     logger.warning(
         "window quarantined", extra={"location_name": judged.location, "quarantine_key": quarantined.quarantine_key}
     )
-    return {**quarantined.to_dict(), "quarantined": True}  # the shape of the Map's WindowRejected results
+    return {**quarantined.to_dict(), "quarantined": True}  # an entry of the Map's results
 
 
 @logger.inject_lambda_context

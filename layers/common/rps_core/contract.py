@@ -438,7 +438,7 @@ class _LeftOut(_Serialised):
 
 @dataclass(frozen=True)
 class Quarantined(_LeftOut):
-    """A location whose window the gate rejected in this run (the Map's ``WindowRejected`` result)."""
+    """A location whose window the gate rejected in this run (QualityGate's ``quarantined`` entry in a batch)."""
 
     quarantine_key: str
     cause: str

@@ -27,8 +27,8 @@ def _versions(event: Any) -> dict[str, str]:
 
 
 def _left_out(event: Any) -> dict[str, str]:
-    """The locations this run left out, and why: rejected by the gate (the Map's ``WindowRejected`` results)
-    or in a failed batch of the Map."""
+    """The locations this run left out, and why: rejected by the gate (its ``quarantined`` entries)
+    or failed (its own error, or a failed batch of the Map)."""
     items = event.get("datasets") if isinstance(event, dict) else None
     out = {}
     for i in items or []:

@@ -227,7 +227,7 @@ def _map_summary(
     name: str, outcomes: dict[int, str], states: dict[str, StateRun], definition: dict[str, Any]
 ) -> MapSummary:
     """n succeeded / quarantined / failed: a succeeded iteration whose result says ``quarantined`` counts as
-    quarantined (the pipeline's WindowRejected Pass state)."""
+    quarantined (the inline-Map pipeline's WindowRejected Pass state)."""
     quarantined = _quarantined_count(name, states, definition)
     summary = MapSummary(total=len(outcomes))
     for outcome in outcomes.values():
