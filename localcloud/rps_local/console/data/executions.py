@@ -72,6 +72,7 @@ class StateRun:
     cause: str | None = None
     caught: int = 0  # task failures a Retry or Catch handled
     iterations: MapSummary | None = None
+    in_child_executions: bool = False  # inside a Distributed Map: its runs are in the child executions
 
 
 @dataclass
@@ -260,6 +261,8 @@ def _apply_map_results(states: dict[str, StateRun], definition: dict[str, Any], 
         quarantined = sum(1 for r in results if r.get("quarantined") is True)
         failed = sum(1 for r in results if r.get("failed") is True)
         run.iterations = MapSummary(len(results), len(results) - quarantined - failed, quarantined, failed)
+        for inner in (n for scope in inner_scopes(state) for n in state_names(scope)):
+            states[inner].in_child_executions = True
 
 
 def _at_path(value: Any, path: str) -> Any:

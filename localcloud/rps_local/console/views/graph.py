@@ -12,7 +12,7 @@ from rps_local.console.data.executions import StateRun, inner_scopes
 
 __all__ = ["Layout", "Node", "layout", "render_graph"]
 
-NODE_W, NODE_H, GAP_X, GAP_Y, PAD, HEADER = 170, 44, 24, 34, 12, 26
+NODE_W, NODE_H, GAP_X, GAP_Y, PAD, HEADER = 170, 44, 24, 34, 12, 40
 COLORS = {
     "SUCCEEDED": "#d8f0dc",
     "FAILED": "#f8d0d0",
@@ -143,20 +143,21 @@ def _box(node: Node, run: StateRun | None) -> str:
     label = escape(node.name)
     note = _note(run)
     text_y = node.y + (17 if node.container else 18)
-    # a container's note goes on its header line, right-aligned; a state's under its name
-    note_x, note_y = (node.x + node.w - 8, text_y) if node.container else (node.x + 8, text_y + 17)
-    anchor = ' text-anchor="end"' if node.container else ""
+    # the note goes under the name, a container's too: a Map of one column is no wider than its states
+    note_x, note_y = node.x + 8, text_y + (15 if node.container else 17)
     return (
         f'<g class="state {status.lower()}" id="state-{label}" data-status="{status}">'
         f"<title>{label}: {status}{escape(' · ' + note) if note else ''}</title>"
         f'<rect x="{node.x:.0f}" y="{node.y:.0f}" width="{node.w:.0f}" height="{node.h:.0f}" rx="6" '
         f'fill="{COLORS.get(status, "#eee")}" stroke="#889"/>'
         f'<text x="{node.x + 8:.0f}" y="{text_y:.0f}" font-size="13" font-weight="600">{label}</text>'
-        f'<text x="{note_x:.0f}" y="{note_y:.0f}" font-size="11" fill="#444"{anchor}>{escape(note)}</text></g>'
+        f'<text x="{note_x:.0f}" y="{note_y:.0f}" font-size="11" fill="#444">{escape(note)}</text></g>'
     )
 
 
 def _note(run: StateRun | None) -> str:
+    if run is not None and run.in_child_executions:
+        return "in child executions"
     if run is None or run.entered == 0:
         return "not run"
     if run.iterations is not None:
