@@ -91,7 +91,7 @@ def test_a_distributed_maps_summary_comes_from_its_result_writer_files():
     summary = run.states["PerLocation"].iterations
     assert (summary.total, summary.succeeded, summary.quarantined, summary.failed) == (3, 1, 1, 1)
     assert read == [("data", pointer["Key"])] and summary.label == "1 succeeded / 1 quarantined / 1 failed"
-    assert run.states["Ingest"].in_child_executions and 'in child executions' in render_graph(CURRENT, run.states)
+    assert run.states["Ingest"].in_child_executions and "in child executions" in render_graph(CURRENT, run.states)
 
 
 def test_a_rejected_window_counts_as_quarantined_and_its_gate_as_caught():
