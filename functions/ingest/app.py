@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from rps_core.config import Settings, load_settings
-from rps_core.contract import LocationWindow, batch_items, failed_entry
+from rps_core.contract import LocationWindow, batch_items, each_location
 from rps_core.errors import PayloadError, SourceError, TransientSourceError
 from rps_core.sources import ingest_window
 from rps_core.telemetry import location_metrics
@@ -40,6 +40,10 @@ def _ingest(item: Any, settings: Settings) -> dict[str, Any]:
     return result.to_dict()
 
 
+def _log_failure(exc: Exception) -> None:
+    logger.warning("location failed", extra={"error": type(exc).__name__, "cause": str(exc)})
+
+
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
@@ -52,13 +56,11 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     # A transient error fails the batch, and the state machine's Retry runs it again: the locations already
     # stored are then read back, not fetched again. A location's own error (the source refused its request,
     # or answered nonsense) leaves it out, and the batch's others go on.
-    ingested, failed = [], []
-    for item in items:
-        try:
-            ingested.append(_ingest(item, settings))
-        except TransientSourceError:
-            raise
-        except (SourceError, PayloadError) as exc:
-            logger.warning("location failed", extra={"error": type(exc).__name__, "cause": str(exc)})
-            failed.append(failed_entry(item, exc))
+    ingested, failed = each_location(
+        items,
+        lambda item: _ingest(item, settings),
+        own_errors=(SourceError, PayloadError),
+        retried=(TransientSourceError,),
+        on_failure=_log_failure,
+    )
     return {"Items": ingested, "failed": failed}

@@ -9,7 +9,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from rps_core.config import Settings, load_settings
-from rps_core.contract import IngestResult, batch_items, failed_entry
+from rps_core.contract import IngestResult, batch_items, each_location
 from rps_core.datasets import run_transform
 from rps_core.errors import DatasetError, InvalidEventError
 from rps_core.telemetry import location_metrics
@@ -40,6 +40,10 @@ def _transform(item: Any, settings: Settings) -> dict[str, Any]:
     return result.to_dict()
 
 
+def _log_failure(exc: Exception) -> None:
+    logger.warning("location failed", extra={"error": type(exc).__name__, "cause": str(exc)})
+
+
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
@@ -55,11 +59,7 @@ def lambda_handler(event: Any, context: Any) -> Any:
     # A ConflictError (another run wrote the location's latest.json meanwhile) fails the batch and the
     # Retry runs it again: the versions already written are found, not written twice. A location's own
     # DatasetError (its history cannot be read) leaves it out, and the batch's others go on.
-    results = []
-    for item in items:
-        try:
-            results.append(_transform(item, settings))
-        except DatasetError as exc:
-            logger.warning("location failed", extra={"error": type(exc).__name__, "cause": str(exc)})
-            results.append(failed_entry(item, exc))
-    return results + left_out[0] + left_out[1]
+    built, failed = each_location(
+        items, lambda item: _transform(item, settings), own_errors=(DatasetError,), on_failure=_log_failure
+    )
+    return built + failed + left_out[0] + left_out[1]

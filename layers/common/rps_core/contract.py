@@ -10,6 +10,7 @@ reads only what it declares. README "Interfaces between the steps" is this modul
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -37,6 +38,7 @@ __all__ = [
     "batch_items",
     "dataset_prefix",
     "dataset_root",
+    "each_location",
     "event_time",
     "failed_entry",
     "floor_hour",
@@ -522,6 +524,29 @@ def failed_entry(item: Any, exc: Exception) -> dict[str, Any]:
     tolerated share."""
     location = item.get("location") if isinstance(item, dict) else None
     return {**Failed(str(location), type(exc).__name__, str(exc)[:1000]).to_dict(), "failed": True}
+
+
+def each_location(
+    items: list[Any],
+    step: Callable[[Any], dict[str, Any]],
+    own_errors: tuple[type[Exception], ...],
+    retried: tuple[type[Exception], ...] = (),
+    on_failure: Callable[[Exception], None] = lambda exc: None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A batch's items through ``step``, one after another: the outputs, and a ``failed_entry`` for each item
+    whose step raised one of ``own_errors`` (an error of that location's own: the others go on). Any other
+    error, and ``retried`` ones (transient: kinds of ``own_errors`` included), fails the batch, for the state
+    machine's Retry."""
+    done, failed = [], []
+    for item in items:
+        try:
+            done.append(step(item))
+        except own_errors as exc:
+            if isinstance(exc, retried):
+                raise
+            on_failure(exc)
+            failed.append(failed_entry(item, exc))
+    return done, failed
 
 
 def _fields_of(value: Any, kind: type[_Serialised]) -> dict[str, Any]:
