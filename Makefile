@@ -138,7 +138,7 @@ sizes: $(TOOLS_BIN)/sam
 	$(TOOLS_BIN)/python tools/check_sizes.py .aws-sam/build
 
 demo: venv
-	$(BIN)/python -m rps_local.demo
+	$(BIN)/python -m rps_local.tools.demo
 
 lint: $(BIN)/rps
 	$(BIN)/ruff check .

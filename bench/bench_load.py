@@ -145,7 +145,7 @@ def run_load(
 @contextmanager
 def cloud_with_champion(state_dir: Path) -> Iterator[Any]:
     """A local cloud (``CLOUD_ARGS``) after one pipeline run, so that serving has a champion."""
-    from rps_local.process import CloudProcess
+    from rps_local.emulator.process import CloudProcess
 
     cloud = CloudProcess(PROJECT, state_dir, *CLOUD_ARGS)
     cloud.start(timeout_s=180)

@@ -17,9 +17,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from rps_local.endpoints import control_request
-from rps_local.process import CloudProcess
-from rps_local.procs import tree_pss_mb
+from rps_local.emulator.endpoints import control_request
+from rps_local.emulator.process import CloudProcess
+from rps_local.emulator.procs import tree_pss_mb
 
 PROJECT = Path(__file__).resolve().parents[1]
 TOY = PROJECT / "tests" / "integration" / "fixtures" / "toy"
@@ -73,7 +73,7 @@ def _in_process_ms() -> float:
 
 
 def _worker_ms() -> float:
-    from rps_local.workers import Worker, WorkerConfig, code_paths
+    from rps_local.emulator.awslambda.workers import Worker, WorkerConfig, code_paths
 
     env = (("PATH", os.environ.get("PATH", "")), ("_HANDLER", "handlers.check"))
     worker = Worker(

@@ -1,5 +1,5 @@
 """The pipeline at scale on the local cloud: a cloud deployed with ``LocationsKey``, N load locations
-(rps_local.load_data: the embedded stations moved and shifted, never a quality claim) uploaded as the CSV,
+(rps_local.tools.load_data: the embedded stations moved and shifted, never a quality claim) uploaded as the CSV,
 one of them planted with a bad first window, then the first run (backfill of Jan-Oct 2013) from start to
 SUCCEEDED. Reports the run's time, the time per location, the Map and Train states' durations, the
 quarantined location and the forecasts, the peak memory (PSS) of the whole cloud sampled during the run,
@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from rps_core.config import load_settings
-from rps_local.load_data import load_locations, locations_csv
-from rps_local.process import CloudProcess
-from rps_local.procs import tree_pss_mb
+from rps_local.emulator.process import CloudProcess
+from rps_local.emulator.procs import tree_pss_mb
+from rps_local.tools.load_data import load_locations, locations_csv
 
 PROJECT = Path(__file__).resolve().parents[1]
 KEY = "config/locations.csv"

@@ -1,6 +1,6 @@
 """Train at scale: the Train step's work (pooled table under the row budget, the default 4-booster model,
 ONNX export and parity check, metrics per location) on 3 to 1,000 locations of load data
-(rps_local.load_data: the embedded stations moved and shifted; never a quality claim), each case in a
+(rps_local.tools.load_data: the embedded stations moved and shifted; never a quality claim), each case in a
 fresh process so that its peak memory is its own.
 
 Lambda's estimate: the Train function has 3008 MB, that is 3008 / 1769 = 1.70 vCPUs; the fit is CPU-bound
@@ -29,7 +29,7 @@ def measure(count: int) -> dict[str, Any]:
     """One case, in this process: load data for ``count`` locations, then Train's work on it."""
     from rps_core.config import load_settings
     from rps_core.training.train import train_and_evaluate
-    from rps_local.load_data import load_observations
+    from rps_local.tools.load_data import load_observations
 
     settings = load_settings({})
     observations = load_observations(count, settings)

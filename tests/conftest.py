@@ -2,7 +2,7 @@
 
 `make test` runs two workers on a 2-core machine: one owns the local clouds (and their Lambda workers),
 the other runs the unit tests, several of which train models. ``RPS_CPU_SHARE`` tells the product's
-thread pools (rps_core.cpus) and the local clouds started from a worker (rps_local.runtime) how many
+thread pools (rps_core.cpus) and the local clouds started from a worker (rps_local.emulator.awslambda.runtime) how many
 CPUs that worker may keep busy, so the two never run more compute threads than there are cores.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from rps_local.runtime import CPU_SHARE_VARIABLE, machine_cpus
+from rps_local.emulator.awslambda.runtime import CPU_SHARE_VARIABLE, machine_cpus
 
 
 def pytest_configure(config) -> None:

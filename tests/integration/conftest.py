@@ -5,7 +5,7 @@ temporary state directory (the cloud keeps moto's state away from ``mock_aws`` t
 - ``rps_cloud``: the project's template.yaml with a small model (``budgets.SMALL_MODEL``), with the MLflow
   server, once per session.
 
-Both are ``rps_local.process.CloudProcess`` whose clients are made by LocalStack's own Python client
+Both are ``rps_local.emulator.process.CloudProcess`` whose clients are made by LocalStack's own Python client
 (``localstack_client``, pointed at the cloud's free port), as a LocalStack user's code would make them:
 ``.endpoints`` (the endpoints.json keys), ``.client`` (a ``CloudClient``: ``invoke(logical_id, event)``,
 ``start_execution``, ``wait_execution``, ``client("s3")``...), ``.rps(*args)`` (run the CLI against it).
@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rps_local.process import CloudProcess
+from rps_local.emulator.process import CloudProcess
 
 from tests.integration.budgets import SMALL_MODEL, limit_s
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from rps_local.client import CloudClient
+from rps_local.emulator.client import CloudClient
 
 from tests.integration.budgets import limit_s
 
@@ -32,7 +32,7 @@ def start_in_background(state_dir: Path, *up_args: str) -> int:
     """``sh -c 'rps up ... &'``: the shell returns at once; the cloud's pid comes from endpoints.json."""
     log = state_dir / "cloud.log"
     script = '"$@" >"$RPS_LOG" 2>&1 </dev/null &'
-    command = [sys.executable, "-m", "rps_local.cli.main", "up", "--project-dir", str(TOY_DIR), *up_args]
+    command = [sys.executable, "-m", "rps_local.tools.cli.main", "up", "--project-dir", str(TOY_DIR), *up_args]
     env = {**os.environ, "RPS_LOG": str(log), "RPS_STATE_DIR": str(state_dir), "RPS_MLFLOW_BIN": str(MLFLOW)}
     subprocess.run(["sh", "-c", script, "sh", *command], env=env, check=True, timeout=30)
     endpoints = state_dir / "endpoints.json"

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from rps_local.console.data.executions import state_names
+from rps_local.tools.console.data.executions import state_names
 
 from tests.integration.budgets import limit_s
 

@@ -8,7 +8,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from rps_local.template import load_sam_template
+from rps_local.emulator.cloudformation.template import load_sam_template
 
 from tests.integration.budgets import limit_s
 from tests.integration.rps_output import execution_output

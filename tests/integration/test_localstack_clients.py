@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from localstack_client.session import Session
-from rps_local.cloud import LOCALSTACK_PORT, port_is_free
-from rps_local.process import CloudProcess
+from rps_local.emulator.network import LOCALSTACK_PORT, port_is_free
+from rps_local.emulator.process import CloudProcess
 
 from tests.integration.budgets import limit_s
 

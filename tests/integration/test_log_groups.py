@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rps_local.process import CloudProcess
+from rps_local.emulator.process import CloudProcess
 
 from tests.integration.budgets import limit_s
 

@@ -20,7 +20,7 @@ from moto import mock_aws
 from rps_core.errors import ConfigurationError, TrackingAuthError
 from rps_core.registry.credentials import use_tracking_credentials
 from rps_core.registry.tracking import start_run
-from rps_local.cloud import free_port
+from rps_local.emulator.network import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("cloud")]
 

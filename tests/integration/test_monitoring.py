@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rps_local.alarms import evaluate_alarms
-from rps_local.drift_scenario import run_drift_scenario
-from rps_local.process import CloudProcess
+from rps_local.emulator.cloudwatch.alarms import evaluate_alarms
+from rps_local.emulator.process import CloudProcess
+from rps_local.tools.drift_scenario import run_drift_scenario
 
 from tests.integration.budgets import SMALL_MODEL, limit_s
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from rps_local.cloud import git_commit
+from rps_local.emulator.cloudformation.template import git_commit
 
 from tests.integration.budgets import limit_s
 from tests.integration.rps_output import execution_output

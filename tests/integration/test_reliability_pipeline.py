@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 
 import pytest
 from rps_core.map_results import read_map_results
-from rps_local.process import CloudProcess
+from rps_local.emulator.process import CloudProcess
 
 from bench.bench_load import CLOUD_ARGS, ensure_champion, request_bodies, run_load
 from tests.integration.budgets import SMALL_MODEL, limit_s

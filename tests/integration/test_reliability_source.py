@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rps_local.fake_open_meteo import FakeOpenMeteo
-from rps_local.process import CloudProcess
+from rps_local.emulator.process import CloudProcess
+from rps_local.tools.fake_open_meteo import FakeOpenMeteo
 
 from tests.integration.budgets import limit_s
 

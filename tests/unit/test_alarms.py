@@ -6,9 +6,9 @@ from pathlib import Path
 
 import boto3
 import pytest
-from rps_local.alarm_queries import parse_query
-from rps_local.alarms import AlarmDefinition, evaluate, evaluate_alarms, load_alarm_definitions
-from rps_local.errors import TemplateError
+from rps_local.emulator.cloudwatch.alarm_queries import parse_query
+from rps_local.emulator.cloudwatch.alarms import AlarmDefinition, evaluate, evaluate_alarms, load_alarm_definitions
+from rps_local.emulator.errors import TemplateError
 
 from tests.support import mocked_aws
 

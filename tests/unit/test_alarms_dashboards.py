@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from rps_local.template import load_sam_template
+from rps_local.emulator.cloudformation.template import load_sam_template
 
 ROOT = Path(__file__).resolve().parents[2]
 # Where each RPS metric is emitted; a rename there must show up here.

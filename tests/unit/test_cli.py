@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from rps_local.cli import cmd_run
-from rps_local.cli.main import build_parser, main
+from rps_local.tools.cli import cmd_run
+from rps_local.tools.cli.main import build_parser, main
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 NAME = "run-20260101T000000-0a1b2c3d"

@@ -9,10 +9,10 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from rps_local.cli import cmd_invoke, cmd_run
-from rps_local.cli.main import build_parser, main
-from rps_local.client import InvokeResult
-from rps_local.executions import ExecutionReport
+from rps_local.emulator.client import InvokeResult
+from rps_local.emulator.stepfunctions.executions import ExecutionReport
+from rps_local.tools.cli import cmd_invoke, cmd_run
+from rps_local.tools.cli.main import build_parser, main
 
 # A server, and SAM's --env-vars file (JSON already): no text form to choose.
 WITHOUT_OUTPUT = {"up", "env-vars"}
@@ -54,7 +54,7 @@ def execution(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         emit("Plan → succeeded in 0.2 s")
         return ExecutionReport(arn=arn, **outcome)
 
-    monkeypatch.setattr("rps_local.executions.follow_execution", follow)
+    monkeypatch.setattr("rps_local.emulator.stepfunctions.executions.follow_execution", follow)
     return outcome
 
 
@@ -124,7 +124,9 @@ def test_invoke_json_says_whether_the_function_failed(
 
 
 def test_console_text_and_json(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr("rps_local.endpoints.read_endpoints", lambda state_dir: {"console_url": "http://127.0.0.1:9/"})
+    monkeypatch.setattr(
+        "rps_local.emulator.endpoints.read_endpoints", lambda state_dir: {"console_url": "http://127.0.0.1:9/"}
+    )
     assert main(["console"]) == 0
     assert capsys.readouterr().out == "http://127.0.0.1:9/\n"
     assert main(["console", "--output", "json"]) == 0

@@ -7,9 +7,9 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from rps_local.cli.common import parse_overrides
-from rps_local.cli.main import main
-from rps_local.errors import LocalCloudError
+from rps_local.emulator.errors import LocalCloudError
+from rps_local.tools.cli.common import parse_overrides
+from rps_local.tools.cli.main import main
 
 from tests.support import sam_parse
 

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from rps_local.cli.progress import Progress, plain, unicode_ok
+from rps_local.tools.cli.progress import Progress, plain, unicode_ok
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -74,7 +74,7 @@ def test_without_utf8_only_ascii() -> None:
 def test_a_command_on_an_ascii_console_prints_no_traceback() -> None:
     # GIVEN stdout and stderr that only take ASCII (PYTHONIOENCODING=ascii), WHEN a help with R² in it prints
     done = subprocess.run(
-        [sys.executable, "-m", "rps_local.cli.main", "evaluate", "--help"],
+        [sys.executable, "-m", "rps_local.tools.cli.main", "evaluate", "--help"],
         capture_output=True,
         env={"PYTHONIOENCODING": "ascii", "PYTHONPATH": ":".join(sys.path), "PATH": "/usr/bin:/bin"},
         check=False,

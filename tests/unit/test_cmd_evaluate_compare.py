@@ -7,7 +7,7 @@ import json
 import pytest
 from rps_core.schema import payload_from_observations
 from rps_core.training import model as estimator
-from rps_local.cli.main import main
+from rps_local.tools.cli.main import main
 
 from tests.unit.model_data import FAST_PARAMS, two_locations
 

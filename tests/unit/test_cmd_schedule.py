@@ -8,17 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rps_local.cli.main import main
-from rps_local.control import ControlServer
-from rps_local.endpoints import write_endpoints
-from rps_local.schedules import Rule, ScheduleRunner, rules_from_template
+from rps_local.emulator.control import ControlServer
+from rps_local.emulator.endpoints import write_endpoints
+from rps_local.emulator.eventbridge.schedules import Rule, ScheduleRunner, rules_from_template
+from rps_local.tools.cli.main import main
 from samtranslator.yaml_helper import yaml_parse
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 class ScheduleOnlyCloud:
-    """The part of ``LocalCloud`` the control endpoint uses for schedules."""
+    """What the control endpoint calls for schedules, as ``LocalCloud`` answers them."""
 
     def __init__(self) -> None:
         self.started: list[tuple[str, Any]] = []
@@ -31,6 +31,9 @@ class ScheduleOnlyCloud:
     def status(self) -> dict[str, Any]:
         return {}
 
+    def deploy(self, overrides: dict[str, str]) -> Any:
+        raise AssertionError("rps schedule does not deploy")
+
     def fire_schedule(self, name: str) -> list[dict[str, Any]]:
         return [{"rule": r.name, "target": r.target, "event": e} for r, e in self.runner.fire_now(name)]
 
@@ -38,7 +41,7 @@ class ScheduleOnlyCloud:
 @pytest.fixture
 def cloud(tmp_path: Path) -> Iterator[ScheduleOnlyCloud]:
     fake = ScheduleOnlyCloud()
-    control = ControlServer(fake).start()  # type: ignore[arg-type]
+    control = ControlServer(status=fake.status, deploy=fake.deploy, fire_schedule=fake.fire_schedule).start()
     write_endpoints(tmp_path, {"control_url": control.url, "aws_endpoint_url": "http://127.0.0.1:1"})
     yield fake
     control.stop()

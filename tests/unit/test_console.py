@@ -13,16 +13,16 @@ from typing import Any
 
 import pytest
 from rps_core.drift.realized import Forecast
-from rps_local.console.data.drift import share_point
-from rps_local.console.data.executions import execution_detail, execution_row, state_names, trigger_of
-from rps_local.console.data.forecasts import location_forecasts
-from rps_local.console.data.metrics import _widget, dashboard_widgets
-from rps_local.console.data.models import load_models, model_row
-from rps_local.console.data.quality import gate_report, readable_cause
-from rps_local.console.source import TtlCache
-from rps_local.console.views.charts import Line, bar_chart, time_chart
-from rps_local.console.views.executions import execution_page, executions_page
-from rps_local.console.views.graph import layout, render_graph
+from rps_local.tools.console.data.drift import share_point
+from rps_local.tools.console.data.executions import execution_detail, execution_row, state_names, trigger_of
+from rps_local.tools.console.data.forecasts import location_forecasts
+from rps_local.tools.console.data.metrics import _widget, dashboard_widgets
+from rps_local.tools.console.data.models import load_models, model_row
+from rps_local.tools.console.data.quality import gate_report, readable_cause
+from rps_local.tools.console.source import TtlCache
+from rps_local.tools.console.views.charts import Line, bar_chart, time_chart
+from rps_local.tools.console.views.executions import execution_page, executions_page
+from rps_local.tools.console.views.graph import layout, render_graph
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "console"
@@ -302,8 +302,10 @@ def test_the_champion_is_shown_from_its_pointer_even_without_its_candidate():
 
 
 def test_rps_console_prints_the_url(monkeypatch, capsys):
-    from rps_local.cli import cmd_console
+    from rps_local.tools.cli import cmd_console
 
-    monkeypatch.setattr("rps_local.endpoints.read_endpoints", lambda state_dir: {"console_url": "http://127.0.0.1:1"})
+    monkeypatch.setattr(
+        "rps_local.emulator.endpoints.read_endpoints", lambda state_dir: {"console_url": "http://127.0.0.1:1"}
+    )
     assert cmd_console.run(argparse.Namespace(state_dir=None, open=False, output="text")) == 0
     assert capsys.readouterr().out.strip() == "http://127.0.0.1:1"

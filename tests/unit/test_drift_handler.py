@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import boto3
 import pytest
-from rps_local.alarms import evaluate_alarms
-from rps_local.emf import publish_emf_lines
+from rps_local.emulator.cloudwatch.alarms import evaluate_alarms
+from rps_local.emulator.cloudwatch.emf import publish_emf_lines
 
 from tests.support import ROOT, LambdaContext, load_event, load_handler, mocked_pipeline_aws
 from tests.unit.test_drift_compare import season

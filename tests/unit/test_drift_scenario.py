@@ -7,9 +7,9 @@ from rps_core import storage
 from rps_core.datasets.store import load_latest
 from rps_core.features import build_features, feature_names
 from rps_core.training.reference import reference_stats
-from rps_local.client import InvokeResult
-from rps_local.drift_scenario import default_season_end, run_drift_scenario
-from rps_local.errors import LocalCloudError
+from rps_local.emulator.client import InvokeResult
+from rps_local.emulator.errors import LocalCloudError
+from rps_local.tools.drift_scenario import default_season_end, run_drift_scenario
 
 from tests.support import LambdaContext, load_handler, mocked_pipeline_aws
 

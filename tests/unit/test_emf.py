@@ -14,7 +14,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricResolution, MetricUnit
 from botocore.exceptions import EndpointConnectionError
 from moto import mock_aws
-from rps_local.emf import EmfError, metric_data_of, publish_emf_lines
+from rps_local.emulator.cloudwatch.emf import EmfError, metric_data_of, publish_emf_lines
 
 from tests.support import set_moto_env
 
@@ -139,7 +139,7 @@ def test_non_emf_lines_are_ignored_quietly(
     with caplog.at_level(logging.WARNING):
         assert publish_emf_lines(text, cloudwatch) == 0
     assert json.loads(log_line)["message"]["message"] == "a structured log line"
-    assert [r for r in caplog.records if r.name == "rps_local.emf"] == []
+    assert [r for r in caplog.records if r.name == "rps_local.emulator.cloudwatch.emf"] == []
     assert cloudwatch.list_metrics()["Metrics"] == []
 
 
@@ -206,7 +206,7 @@ def test_a_malformed_emf_line_is_skipped_with_a_warning_and_the_others_published
     bad = json.dumps(break_record(json.loads(good), how))
     with pytest.raises(EmfError):
         list(metric_data_of(json.loads(bad)))
-    with caplog.at_level(logging.WARNING, logger="rps_local.emf"):
+    with caplog.at_level(logging.WARNING, logger="rps_local.emulator.cloudwatch.emf"):
         assert publish_emf_lines(f"{bad}\n{good}\n", cloudwatch, source="/aws/lambda/serving") == 3
     assert "/aws/lambda/serving line 1: EMF record skipped" in caplog.text
     assert statistics(cloudwatch, "Latency", SERVING_DIMS)["SampleCount"] == 2.0  # nothing of the bad line
@@ -218,7 +218,7 @@ def test_truncated_emf_json_and_non_finite_values_are_skipped(
     good = powertools_lines(capsys).strip()
     nan = good.replace('"Predictions":[3.0]', '"Predictions":[NaN]')
     assert nan != good
-    with caplog.at_level(logging.WARNING, logger="rps_local.emf"):
+    with caplog.at_level(logging.WARNING, logger="rps_local.emulator.cloudwatch.emf"):
         assert publish_emf_lines(f"{good[:40]}\n{nan}", cloudwatch) == 0
     assert "line 1: EMF record skipped: not valid JSON" in caplog.text
     assert "line 2: EMF record skipped: metric Predictions: value nan" in caplog.text
@@ -237,7 +237,7 @@ def test_a_cloud_that_does_not_answer_loses_the_metrics_but_not_the_caller(
     capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
     client = FailingCloudWatch()
-    with caplog.at_level(logging.WARNING, logger="rps_local.emf"):
+    with caplog.at_level(logging.WARNING, logger="rps_local.emulator.cloudwatch.emf"):
         assert publish_emf_lines(powertools_lines(capsys), client) == 0
     assert client.calls == 1 and "PutMetricData to RPS failed, 2 metrics lost" in caplog.text
 

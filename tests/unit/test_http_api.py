@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rps_local.apigw_payload import MalformedResponseError, build_response
-from rps_local.errors import PortInUseError
-from rps_local.http_api import HttpApiError, HttpApiServer, Route, match_route, routes_from_template
+from rps_local.emulator.apigateway.http_api import HttpApiError, HttpApiServer, Route, match_route, routes_from_template
+from rps_local.emulator.apigateway.payload import MalformedResponseError, build_response
+from rps_local.emulator.errors import PortInUseError
 from samtranslator.yaml_helper import yaml_parse
 
 ROOT = Path(__file__).resolve().parents[2]

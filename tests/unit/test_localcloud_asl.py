@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from rps_local.asl import check_definition, substitute
-from rps_local.errors import AslError
-from rps_local.template import load_sam_template
+from rps_local.emulator.cloudformation.template import load_sam_template
+from rps_local.emulator.errors import AslError
+from rps_local.emulator.stepfunctions.asl import check_definition, substitute
 
 PROJECT = Path(__file__).resolve().parents[2]
 

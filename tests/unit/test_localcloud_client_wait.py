@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from rps_local.client import CloudClient
-from rps_local.errors import LocalCloudError
+from rps_local.emulator.client import CloudClient
+from rps_local.emulator.errors import LocalCloudError
 
 
 def _event(kind: str, name: str, ago_s: float, now: datetime) -> dict:

@@ -1,4 +1,4 @@
-"""The local cloud's Distributed Map (rps_local.moto_distributed_map) on moto's interpreter, in process:
+"""The local cloud's Distributed Map (rps_local.emulator.moto_hooks.distributed_map) on moto's interpreter, in process:
 items read from S3, batched by ItemBatcher, failed batches held against the tolerated share, and the
 results written in AWS's ResultWriter format, which rps_core.map_results reads back."""
 
@@ -14,8 +14,8 @@ import pytest
 from moto import mock_aws
 from rps_core.errors import InvalidEventError
 from rps_core.map_results import read_map_results, with_map_results
-from rps_local import moto_distributed_map
-from rps_local.moto_distributed_map import MapDefinitionError, batches, strip_item_batchers
+from rps_local.emulator.moto_hooks import distributed_map as moto_distributed_map
+from rps_local.emulator.moto_hooks.distributed_map import MapDefinitionError, batches, strip_item_batchers
 
 BUCKET = "map-bucket"
 # Each child execution runs its batch through an inline Map, as the pipeline's does; an item with

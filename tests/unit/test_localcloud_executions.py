@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from rps_local.executions import failure_of, follow_execution, short_cause
+from rps_local.emulator.stepfunctions.executions import failure_of, follow_execution, short_cause
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -13,13 +13,15 @@ import moto
 import pytest
 from moto import mock_aws
 from moto.awslambda.models import LambdaFunction
-from rps_local import moto_hooks
-from rps_local.moto_hooks import PINNED_MOTO_VERSION, InvokeOutcome, check_internals
+from rps_local.emulator import moto_hooks
+from rps_local.emulator.moto_hooks import PINNED_MOTO_VERSION, InvokeOutcome, check_internals
 
 
 def test_pinned_moto_internals_are_unchanged():
     problems = check_internals()
-    assert problems == [], "moto's internals changed; fix rps_local/moto_hooks.py: " + "; ".join(problems)
+    assert problems == [], "moto's internals changed; fix rps_local/emulator/moto_hooks/__init__.py: " + "; ".join(
+        problems
+    )
     assert moto.__version__ == PINNED_MOTO_VERSION
 
 

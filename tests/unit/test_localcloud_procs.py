@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from rps_local.procs import pss_mb, rss_mb, tree, tree_pss_mb, tree_rss_mb
+from rps_local.emulator.procs import pss_mb, rss_mb, tree, tree_pss_mb, tree_rss_mb
 
 
 def test_this_process_has_resident_memory() -> None:

@@ -10,9 +10,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from rps_local.cloud import LocalCloud
-from rps_local.endpoints import write_endpoints
-from rps_local.errors import (
+from rps_local.emulator.cloud import LocalCloud
+from rps_local.emulator.cloudformation.template import code_dir_of_key, prepare
+from rps_local.emulator.endpoints import write_endpoints
+from rps_local.emulator.errors import (
     AslError,
     CodeUriError,
     LocalCloudError,
@@ -20,7 +21,6 @@ from rps_local.errors import (
     PortInUseError,
     TemplateError,
 )
-from rps_local.template import code_dir_of_key, prepare
 
 TOY = Path(__file__).resolve().parents[1] / "integration" / "fixtures" / "toy"
 

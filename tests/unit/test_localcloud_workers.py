@@ -11,10 +11,10 @@ import time
 from pathlib import Path
 
 import pytest
-from rps_local.lambda_types import FunctionSpec
-from rps_local.runtime import LambdaRuntime, default_concurrency, machine_cpus
-from rps_local.template import code_key
-from rps_local.workers import Worker, WorkerConfig
+from rps_local.emulator.awslambda.runtime import LambdaRuntime, default_concurrency, machine_cpus
+from rps_local.emulator.awslambda.spec import FunctionSpec
+from rps_local.emulator.awslambda.workers import Worker, WorkerConfig
+from rps_local.emulator.cloudformation.template import code_key
 
 HANDLERS = """
 import json, os, sys, time

@@ -11,15 +11,15 @@ from typing import Any
 
 import boto3
 import pytest
-import rps_local
+import rps_local.emulator.cloudwatch
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from moto import mock_aws
-from rps_local.cli import cmd_metrics
-from rps_local.cli.main import main
-from rps_local.emf import publish_emf_lines
-from rps_local.metrics_chart import plot_report
-from rps_local.metrics_report import (
+from rps_local.emulator.cloudwatch.emf import publish_emf_lines
+from rps_local.tools.cli import cmd_metrics
+from rps_local.tools.cli.main import main
+from rps_local.tools.metrics_chart import plot_report
+from rps_local.tools.metrics_report import (
     MetricKey,
     alarm_states,
     build_report,
@@ -189,8 +189,8 @@ def test_alarms_skipped_when_the_module_is_absent(
 ) -> None:
     template = tmp_path / "template.yaml"
     template.write_text(ALARM_TEMPLATE)
-    monkeypatch.delattr(rps_local, "alarms", raising=False)
-    monkeypatch.setitem(sys.modules, "rps_local.alarms", None)
+    monkeypatch.delattr(rps_local.emulator.cloudwatch, "alarms", raising=False)
+    monkeypatch.setitem(sys.modules, "rps_local.emulator.cloudwatch.alarms", None)
     assert alarm_states(cloudwatch, template, NOW, {}) == (None, None)
     assert build_report(cloudwatch, start=HOUR_AGO, end=NOW, template_path=template).alarms is None
 

@@ -7,7 +7,7 @@ import sys
 import tomllib
 
 import pytest
-from rps_local.cloud import git_commit
+from rps_local.emulator.cloudformation.template import git_commit
 
 from tests.support import ROOT
 

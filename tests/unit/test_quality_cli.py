@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from rps_core.sources import embedded_path, load_embedded
-from rps_local.cli.main import main
+from rps_local.tools.cli.main import main
 
 
 def test_the_embedded_history_passes_at_the_replay_start(capsys):

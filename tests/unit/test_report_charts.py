@@ -20,9 +20,9 @@ from rps_core.datasets.store import point_latest, write_version
 from rps_core.drift.compare import DriftSummary, FeatureDrift
 from rps_core.drift.monitor import MonitorResult
 from rps_core.schema import VARIABLES, Observations
-from rps_local.cli import cmd_report
-from rps_local.cli.main import main
-from rps_local.report_charts import (
+from rps_local.tools.cli import cmd_report
+from rps_local.tools.cli.main import main
+from rps_local.tools.report_charts import (
     CHART_FILES,
     chart_drift,
     chart_forecast_vs_actual,

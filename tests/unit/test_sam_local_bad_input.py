@@ -14,11 +14,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from rps_local.cli.cmd_env_vars import check as check_env_vars
-from rps_local.cli.cmd_env_vars import stale_entries
-from rps_local.cli.main import main
-from rps_local.cloud import check_host
-from rps_local.errors import HostAddressError, StaleEnvVarsError
+from rps_local.emulator.errors import HostAddressError, StaleEnvVarsError
+from rps_local.emulator.network import check_host
+from rps_local.tools.cli.cmd_env_vars import check as check_env_vars
+from rps_local.tools.cli.cmd_env_vars import stale_entries
+from rps_local.tools.cli.main import main
 
 TOY = Path(__file__).resolve().parents[1] / "integration" / "fixtures" / "toy"
 UNASSIGNED = "192.0.2.1"  # TEST-NET-1 (RFC 5737): no machine has it
@@ -26,7 +26,7 @@ UNASSIGNED = "192.0.2.1"  # TEST-NET-1 (RFC 5737): no machine has it
 
 def _rps_up(state_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """``rps up`` in a process of its own (it installs signal handlers); bad input fails before anything starts."""
-    command = [sys.executable, "-m", "rps_local.cli.main", "up", "--project-dir", str(TOY), "--no-mlflow",
+    command = [sys.executable, "-m", "rps_local.tools.cli.main", "up", "--project-dir", str(TOY), "--no-mlflow",
                "--no-schedules", "--state-dir", str(state_dir), *args]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     return subprocess.run(command, capture_output=True, text=True, timeout=120, env=env, check=False)

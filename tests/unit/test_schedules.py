@@ -12,8 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rps_local.schedule_expressions import Cron, Rate, ScheduleExpressionError, parse_schedule
-from rps_local.schedules import Rule, ScheduleError, ScheduleRunner, rules_from_template, scheduled_event
+from rps_local.emulator.eventbridge.expressions import Cron, Rate, ScheduleExpressionError, parse_schedule
+from rps_local.emulator.eventbridge.schedules import (
+    Rule,
+    ScheduleError,
+    ScheduleRunner,
+    rules_from_template,
+    scheduled_event,
+)
 from samtranslator.yaml_helper import yaml_parse
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -273,7 +279,7 @@ def test_scheduler_schedules_are_reported_as_not_fired(caplog: pytest.LogCapture
         "Properties": {"ScheduleExpression": "rate(1 day)"},
     }
     template["Resources"]["Explicit"] = {"Type": "AWS::Scheduler::Schedule", "Properties": {}}
-    with caplog.at_level(logging.WARNING, logger="rps_local.schedules"):
+    with caplog.at_level(logging.WARNING, logger="rps_local.emulator.eventbridge.schedules"):
         assert [r.event_name for r in rules_from_template(template)] == ["Tick"]
     assert "Fn.Events.V2: EventBridge Scheduler schedules are not fired" in caplog.text
     assert "Explicit: EventBridge Scheduler" in caplog.text

@@ -12,7 +12,7 @@ from rps_core.config import Location, load_settings
 from rps_core.errors import SourceError, TransientSourceError
 from rps_core.quality import evaluate
 from rps_core.sources import OpenMeteoSource, Window
-from rps_local.fake_open_meteo import FakeOpenMeteo
+from rps_local.tools.fake_open_meteo import FakeOpenMeteo
 
 SETTINGS = load_settings({})
 JFK = SETTINGS.location("JFK")

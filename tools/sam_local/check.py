@@ -419,7 +419,7 @@ def check(args: argparse.Namespace, work: Path, stack: contextlib.ExitStack) -> 
     with timer.step("sam build"):
         sam_build(sam, env)
     with timer.step("rps up --host 0.0.0.0"):
-        from rps_local.process import CloudProcess  # the project's environment (.venv)
+        from rps_local.emulator.process import CloudProcess  # the project's environment (.venv)
 
         # every interface: the containers reach the host through its bridge address (a sandbox, a CI runner)
         cloud = CloudProcess(PROJECT, work / "cloud", "--host", "0.0.0.0", "--parameter-overrides", *OVERRIDES)  # noqa: S104
