@@ -20,7 +20,7 @@ BUCKET = "rps-bench"
 
 def _shifted(payload: dict[str, Any], hours: int | None, years: int) -> dict[str, Any]:
     """The payload cut to its first ``hours`` hours, or repeated ``years`` times back to back."""
-    from rps_core.schema import format_times
+    from rps_core.times import format_times
 
     hourly = payload["hourly"]
     if hours is not None:

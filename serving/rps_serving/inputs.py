@@ -13,7 +13,8 @@ import numpy as np
 from rps_core.config import Location
 from rps_core.forecasts import ForecastInput
 from rps_core.quality import PHYSICAL_RANGES
-from rps_core.schema import VARIABLES, Observations, format_times
+from rps_core.schema import VARIABLES, Observations
+from rps_core.times import format_times
 
 from rps_serving.schemas import TIME_PATTERN, TIME_RE
 

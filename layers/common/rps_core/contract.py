@@ -12,18 +12,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any, Self
 
-from rps_core.config import parse_time
 from rps_core.errors import InvalidEventError
+from rps_core.times import event_time, format_time
 
 __all__ = [
     "BATCH_KEY",
     "CHAMPION_KEY",
     "CLOCK_KEY",
-    "TIME_FORMAT",
     "DatasetRef",
     "Failed",
     "GateResult",
@@ -39,12 +38,9 @@ __all__ = [
     "dataset_prefix",
     "dataset_root",
     "each_location",
-    "event_time",
     "failed_entry",
-    "floor_hour",
     "forecast_key",
     "forecast_prefix",
-    "format_time",
     "latest_key",
     "model_prefix",
     "quality_key",
@@ -54,29 +50,6 @@ __all__ = [
 ]
 
 # ---------------------------------------------------------------- time: UTC hours as YYYY-MM-DDTHH:MM
-
-TIME_FORMAT = "%Y-%m-%dT%H:%M"  # the API's format, in events and S3 keys alike; string order is time order
-_EVENT_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
-
-
-def format_time(value: datetime) -> str:
-    """The contract's time format, ``YYYY-MM-DDTHH:MM`` in UTC."""
-    return value.astimezone(UTC).strftime(TIME_FORMAT)
-
-
-def floor_hour(value: datetime) -> datetime:
-    return value.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-
-
-def event_time(value: object, name: str) -> datetime:
-    """A time from an event field; raises InvalidEventError naming the field."""
-    # The contract's format (a longer ISO time, as in EventBridge's ``time``, is accepted too).
-    if not isinstance(value, str) or not _EVENT_TIME.match(value):
-        raise InvalidEventError(f"{name}: expected a time string YYYY-MM-DDTHH:MM, got {value!r}")
-    try:
-        return parse_time(value, name)
-    except Exception as exc:  # ConfigurationError from parse_time: the event is what is wrong here
-        raise InvalidEventError(str(exc)) from exc
 
 
 @dataclass(frozen=True)

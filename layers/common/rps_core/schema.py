@@ -9,13 +9,13 @@ A raw payload (as the API answers and as it is stored in S3)::
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from rps_core.errors import PayloadError
+from rps_core.times import format_times, parse_times
 
 # The hourly variables requested from Open-Meteo, in request order, with the units it answers in.
 UNITS: dict[str, str] = {
@@ -28,7 +28,6 @@ UNITS: dict[str, str] = {
     "wind_direction_10m": "°",
 }
 VARIABLES: tuple[str, ...] = tuple(UNITS)
-_TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$")
 
 
 @dataclass(frozen=True)
@@ -55,24 +54,6 @@ class Observations:
 
     def at(self, latitude: float, longitude: float) -> Observations:
         return replace(self, latitude=float(latitude), longitude=float(longitude))
-
-
-def parse_times(times: list[Any]) -> np.ndarray:
-    """``YYYY-MM-DDTHH:MM`` strings (GMT) to datetime64[h]; raises PayloadError naming the first bad one."""
-    for i, t in enumerate(times):
-        if not isinstance(t, str) or not _TIME_RE.match(t):
-            raise PayloadError(f"hourly.time[{i}]: {t!r} is not in the format YYYY-MM-DDTHH:MM")
-    try:
-        parsed = np.array(times, dtype="datetime64[m]")
-    except ValueError as exc:
-        raise PayloadError(f"hourly.time: {exc}") from exc
-    if np.any(parsed.astype("int64") % 60):
-        raise PayloadError("hourly.time: times must be on the hour")
-    return parsed.astype("datetime64[h]")
-
-
-def format_times(time: np.ndarray) -> list[str]:
-    return [str(t)[:16] for t in time.astype("datetime64[m]")]
 
 
 def observations_from_payload(payload: Any, location: str, variables: tuple[str, ...] = VARIABLES) -> Observations:

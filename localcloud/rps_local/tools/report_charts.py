@@ -24,10 +24,11 @@ from typing import Any
 
 import numpy as np
 from rps_core.datasets import load_latest, read_latest, read_manifest
-from rps_core.drift.realized import Forecast, RealizedError, format_hour, hour, parse_forecasts, realized_error
+from rps_core.drift.realized import Forecast, RealizedError, parse_forecasts, realized_error
 from rps_core.drift.report import COLORS, PSI_AXIS_MAX
 from rps_core.errors import DatasetError, PayloadError
 from rps_core.schema import Observations
+from rps_core.times import format_hour, parse_hour
 
 from rps_local.tools.metrics_report import MetricSummary, build_report
 
@@ -160,8 +161,8 @@ def realized_pairs(forecasts: Sequence[Forecast], obs: Observations | None, targ
     """Join every forecast with the observed target at its target time (pending when not observed yet)."""
     if not forecasts:
         return LocationJoin(RealizedError(location, "", "", [], 0))
-    first = min(hour(f.target_time) for f in forecasts)
-    last = max(hour(f.target_time) for f in forecasts)
+    first = min(parse_hour(f.target_time) for f in forecasts)
+    last = max(parse_hour(f.target_time) for f in forecasts)
     start, end = format_hour(first - np.timedelta64(1, "h")), format_hour(last)
     if obs is None or not len(obs):
         return LocationJoin(RealizedError(location, start, end, [], len(forecasts)))
@@ -190,11 +191,11 @@ def _draw_location(axis: Any, join: LocationJoin, pending: list[Forecast], title
         axis.plot(_datetimes(join.actual_times), join.actual_values, color="#444", linewidth=1, label="observed")
     pairs = join.realized.pairs
     if pairs:
-        times = _datetimes(np.array([hour(p.target_time) for p in pairs]))
+        times = _datetimes(np.array([parse_hour(p.target_time) for p in pairs]))
         axis.scatter(times, [p.forecast for p in pairs], color="#1f77b4", zorder=3, label="forecast")
         axis.vlines(times, [p.actual for p in pairs], [p.forecast for p in pairs], color="#d62728", alpha=0.6)
     if pending:
-        times = _datetimes(np.array([hour(f.target_time) for f in pending]))
+        times = _datetimes(np.array([parse_hour(f.target_time) for f in pending]))
         axis.scatter(
             times,
             [f.value for f in pending],

@@ -11,7 +11,6 @@ Cleaning (the gate has already rejected what cannot be cleaned):
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -33,8 +32,9 @@ from rps_core.datasets.store import (
 )
 from rps_core.errors import ConflictError, DatasetError
 from rps_core.quality import PHYSICAL_RANGES, out_of_range_mask, parse_payload, select_window
-from rps_core.schema import UNITS, Observations, format_times
+from rps_core.schema import UNITS, Observations
 from rps_core.sources.events import configured_location
+from rps_core.times import format_times, timestamp
 
 ATTEMPTS = 3  # merges retried when another Transform of the same location moved latest.json meanwhile
 
@@ -89,7 +89,7 @@ def build_manifest(
             "grid": "complete hourly grid; missing hours and values are NaN; no interpolation",
         },
         "run_id": run_id,
-        "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created_at": timestamp(),
     }
 
 

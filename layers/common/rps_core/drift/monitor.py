@@ -20,13 +20,14 @@ from rps_core import storage
 from rps_core.config import Settings, require
 from rps_core.contract import CHAMPION_KEY, CLOCK_KEY
 from rps_core.drift.compare import DriftSummary, compare_features
-from rps_core.drift.realized import RealizedError, format_hour, hour, load_forecasts, realized_error
+from rps_core.drift.realized import RealizedError, load_forecasts, realized_error
 from rps_core.drift.report import render_html
 from rps_core.drift.stats import PSI_WARN
 from rps_core.drift.trigger import RetrainDecision, TriggerResult, decide, execution_name, start_retraining
 from rps_core.entry_events import DriftRequest, ScheduledEvent, parse_entry_event
 from rps_core.errors import InvalidEventError, ModelError
 from rps_core.schema import Observations
+from rps_core.times import format_hour, parse_hour
 
 REPORT_PREFIX = "drift/window_end={end}/"
 # 30 days. A week holds one or two weather regimes, so its multi-day changes look drifted by chance: on
@@ -107,7 +108,7 @@ def _clock_now(s3: Any, bucket: str) -> str | None:
 
 
 def _shift(time: str, hours: int) -> str:
-    return format_hour(hour(time) + np.timedelta64(hours, "h"))
+    return format_hour(parse_hour(time) + np.timedelta64(hours, "h"))
 
 
 def live_features(
@@ -118,7 +119,7 @@ def live_features(
 
     names = feature_names(target)
     blocks = []
-    lo, hi = hour(start), hour(end)
+    lo, hi = parse_hour(start), parse_hour(end)
     for obs in observations.values():
         times = obs.time.astype("datetime64[h]")
         # Lags need HISTORY_HOURS before the first row of the window; later rows are not needed.

@@ -18,6 +18,7 @@ import numpy as np
 from rps_core.contract import forecast_prefix
 from rps_core.errors import PayloadError
 from rps_core.schema import Observations
+from rps_core.times import format_hour, parse_hour
 
 # The longest horizon the settings allow: a forecast issued this long before the window can still land in it.
 MAX_LEAD_HOURS = 72
@@ -106,15 +107,6 @@ def parse_forecasts(document: Any, source: str = "forecast") -> list[Forecast]:
     return out
 
 
-def hour(text: str) -> np.datetime64:
-    return np.datetime64(text[:16], "h")
-
-
-def format_hour(value: np.datetime64) -> str:
-    """``YYYY-MM-DDTHH:MM``, the contract's time format."""
-    return str(value.astype("datetime64[m]"))[:16]
-
-
 def _keys(client: Any, bucket: str, prefix: str, start_after: str) -> Iterator[str]:
     paginator = client.get_paginator("list_objects_v2")
     for page in paginator.paginate(Bucket=bucket, Prefix=prefix, StartAfter=start_after):
@@ -129,13 +121,13 @@ def load_forecasts(client: Any, bucket: str, location: str, window_start: str, w
     the window instead of reading the whole history.
     """
     prefix = forecast_prefix(location)
-    earliest = format_hour(hour(window_start) - np.timedelta64(MAX_LEAD_HOURS, "h"))
-    start, end = hour(window_start), hour(window_end)
+    earliest = format_hour(parse_hour(window_start) - np.timedelta64(MAX_LEAD_HOURS, "h"))
+    start, end = parse_hour(window_start), parse_hour(window_end)
     found = []
     for key in _keys(client, bucket, prefix, prefix + earliest):
         body = client.get_object(Bucket=bucket, Key=key)["Body"].read()
         for f in parse_forecasts(json.loads(body), key):
-            if f.location == location and start < hour(f.target_time) <= end:
+            if f.location == location and start < parse_hour(f.target_time) <= end:
                 found.append(f)
     return found
 
@@ -146,10 +138,10 @@ def realized_error(
     """Join ``forecasts`` with ``obs`` (the location's latest observations) on the target time."""
     times = obs.time.astype("datetime64[h]")
     actual = np.asarray(obs.values[target], dtype="float64")
-    start, end = hour(window_start), hour(window_end)
+    start, end = parse_hour(window_start), parse_hour(window_end)
     pairs, pending = [], 0
     for f in sorted(forecasts, key=lambda f: (f.target_time, f.issued_at)):
-        t = hour(f.target_time)
+        t = parse_hour(f.target_time)
         if not start < t <= end:
             continue
         i = int(np.searchsorted(times, t))

@@ -14,6 +14,7 @@ from rps_core.errors import DatasetError
 from rps_core.features import HISTORY_HOURS
 from rps_core.forecasts.model import LoadedModel
 from rps_core.schema import VARIABLES, Observations
+from rps_core.times import format_hour
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class ForecastInput:
         for i, name in enumerate(VARIABLES):
             values[i, HISTORY_HOURS - n :] = obs.values[name][len(obs) - n :]
         last = obs.time[-1].astype("datetime64[h]")
-        return cls(obs.location, obs.latitude, obs.longitude, values, last, issued_at or hour_text(last))
+        return cls(obs.location, obs.latitude, obs.longitude, values, last, issued_at or format_hour(last))
 
 
 @dataclass(frozen=True)
@@ -65,10 +66,6 @@ class Forecast:
             "value": round(self.value, 3),
             "model_version": self.model_version,
         }
-
-
-def hour_text(t: np.datetime64) -> str:
-    return str(t.astype("datetime64[m]"))
 
 
 def forecast_input(obs: Observations, target: str, issued_at: str) -> ForecastInput:
@@ -105,8 +102,8 @@ def predict(model: LoadedModel, batch: Sequence[ForecastInput | Observations]) -
         Forecast(
             w.location,
             w.issued_at,
-            hour_text(w.last_hour),
-            hour_text(w.last_hour + horizon),
+            format_hour(w.last_hour),
+            format_hour(w.last_hour + horizon),
             float(base[i] + change[i]),
             version,
             float(ood[i]),

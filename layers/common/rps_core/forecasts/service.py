@@ -7,13 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from rps_core import storage
-from rps_core.config import Settings, parse_time, require
-from rps_core.contract import forecast_key, format_time
+from rps_core.config import Settings, require
+from rps_core.contract import forecast_key
 from rps_core.datasets import load_latest, load_version
 from rps_core.errors import DatasetError, ModelError
 from rps_core.forecasts.model import load_model
-from rps_core.forecasts.predict import ForecastInput, forecast_input, hour_text, predict
+from rps_core.forecasts.predict import ForecastInput, forecast_input, predict
 from rps_core.registry.pointer import read_model_bytes, require_champion
+from rps_core.times import format_hour, format_time, parse_time
 
 LISTED = 20
 
@@ -59,7 +60,7 @@ def run_forecast(event: Any, settings: Settings, client: Any = None) -> dict[str
                 obs = load_version(data_bucket, location, versions[location], client)
             else:
                 _, obs = load_latest(data_bucket, location, client)
-            at = issued_at or hour_text(obs.time[-1].astype("datetime64[h]"))
+            at = issued_at or format_hour(obs.time[-1].astype("datetime64[h]"))
             inputs.append(forecast_input(obs, model.target, at))
         except (DatasetError, ModelError) as exc:
             skipped.append({"location": location, "error": type(exc).__name__, "message": str(exc)})

@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 
 from rps_core.quality.rules import PHYSICAL_RANGES, Bound
-from rps_core.schema import Observations, format_times
+from rps_core.schema import Observations
+from rps_core.times import format_times, hours_of
 
 MAX_LISTED = 50  # out-of-range values and gaps listed in a report; all are counted
 
@@ -28,12 +29,6 @@ class Check:
 
 def _hours(value: np.datetime64) -> int:
     return int(value.astype("datetime64[h]").astype("int64"))
-
-
-def hours_of(value: datetime) -> int:
-    """Hours since the epoch of an aware (or UTC-naive) datetime."""
-    naive = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
-    return _hours(np.datetime64(naive, "h"))
 
 
 def check_min_rows(obs: Observations, min_rows: int) -> Check:

@@ -11,7 +11,7 @@ import numpy as np
 
 from rps_core import storage
 from rps_core.config import Settings, require
-from rps_core.contract import GateResult, IngestResult, Window, event_time, format_time, quality_key
+from rps_core.contract import GateResult, IngestResult, Window, quality_key
 from rps_core.errors import DataQualityError, PayloadError
 from rps_core.quality.checks import (
     Check,
@@ -25,6 +25,7 @@ from rps_core.quality.report import QualityReport
 from rps_core.quality.rules import key_columns
 from rps_core.schema import UNITS, Observations, observations_from_payload
 from rps_core.sources.events import configured_location
+from rps_core.times import event_time, format_time
 
 CHECKS = ("schema", "min_rows", "time_index", "null_share", "physical_range", "freshness")
 

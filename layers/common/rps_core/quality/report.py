@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from rps_core.quality.checks import Check
+from rps_core.times import timestamp
 
 # CloudWatch units of the report's metrics (Powertools MetricUnit names).
 METRIC_UNITS = {
@@ -29,7 +29,7 @@ class QualityReport:
     key_columns: tuple[str, ...]
     checks: list[Check]
     raw_key: str = ""
-    generated_at: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    generated_at: str = field(default_factory=timestamp)
 
     @property
     def passed(self) -> bool:

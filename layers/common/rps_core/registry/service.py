@@ -3,7 +3,7 @@ promotion replace the champion pointer (one PUT) and move the MLflow alias ``cha
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from rps_core import storage
@@ -25,6 +25,7 @@ from rps_core.registry.pointer import (
 from rps_core.registry.promotion import Decision, decide
 from rps_core.registry.report import comparison_report
 from rps_core.registry.tracking import TrackedRun, start_run
+from rps_core.times import timestamp
 
 REPORT_FILE = "report.md"
 # Files of models/{model_id}/ logged to MLflow as the run's model artifacts (the registered version's source).
@@ -93,7 +94,7 @@ def run_register(event: Any, settings: Settings, client: Any = None, now: dateti
     storage.put_bytes(bucket, report_key, report.encode(), "text/markdown; charset=utf-8", client=client)
 
     if decision.promote:
-        promoted_at = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        promoted_at = timestamp(now)
         pointer = {k: v for k, v in candidate.items() if k not in _NOT_IN_POINTER}
         pointer |= {"model_version": version, "run_id": run_id, "promoted_at": promoted_at}
         write_champion(bucket, pointer, client)  # the one atomic switch serving sees

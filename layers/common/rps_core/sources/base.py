@@ -9,7 +9,8 @@ from typing import Protocol
 from rps_core.config import Location
 
 # The time type and format live in the contract; sources use them through here too.
-from rps_core.contract import TIME_FORMAT, Window, event_time, floor_hour, format_time
+from rps_core.contract import Window
+from rps_core.times import TIME_FORMAT, event_time, floor_hour, format_time
 
 __all__ = ["HOUR", "TIME_FORMAT", "RawPayload", "Source", "Window", "event_time", "floor_hour", "format_time"]
 

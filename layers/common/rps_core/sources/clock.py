@@ -18,10 +18,11 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from rps_core.config import Settings
-from rps_core.contract import CLOCK_KEY, TIME_FORMAT
+from rps_core.contract import CLOCK_KEY
 from rps_core.errors import ConfigurationError, ConflictError
 from rps_core.sources.base import Window, floor_hour, format_time
 from rps_core.storage import s3_client
+from rps_core.times import TIME_FORMAT, timestamp
 
 _PRECONDITION = ("PreconditionFailed", "ConditionalRequestConflict", "412")
 
@@ -95,7 +96,7 @@ def advance_clock(
         {
             "now": format_time(end),
             "window_start": window.start_text,
-            "updated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "updated_at": timestamp(),
             "run_id": run_id,
         }
     ).encode()

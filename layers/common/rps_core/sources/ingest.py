@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 from rps_core import storage
@@ -14,6 +13,7 @@ from rps_core.contract import IngestResult, LocationWindow, Window, latest_key, 
 from rps_core.sources.base import Source
 from rps_core.sources.events import configured_location
 from rps_core.sources.factory import source_from_settings
+from rps_core.times import timestamp
 
 __all__ = ["count_rows", "ingest_window", "raw_key"]
 
@@ -49,7 +49,7 @@ def ingest_window(
         source = source or source_from_settings(settings)
         payload = source.fetch(location, window)
         metadata = {
-            "collected-at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "collected-at": timestamp(),
             "window-start": window.start_text or "none",
             "window-end": window.end_text,
             "source": payload.source,

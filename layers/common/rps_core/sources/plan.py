@@ -8,11 +8,12 @@ from typing import Any
 
 from rps_core import storage
 from rps_core.config import Settings, require
-from rps_core.contract import RunPlan, Window, floor_hour, format_time, run_items_key
+from rps_core.contract import RunPlan, Window, run_items_key
 from rps_core.entry_events import PlanRequest, ScheduledEvent, parse_entry_event
 from rps_core.errors import InvalidEventError
 from rps_core.sources.base import event_time
 from rps_core.sources.clock import advance_clock, read_clock
+from rps_core.times import floor_hour, format_time
 
 
 def parse_plan_event(event: Any, settings: Settings) -> tuple[datetime | None, str]:

@@ -20,6 +20,7 @@ from rps_core.registry.pointer import (
     read_model_bytes,
     s3_uri,
 )
+from rps_core.times import timestamp
 from rps_core.training.train import TrainingResult
 
 
@@ -49,7 +50,7 @@ def candidate_document(
         "metrics": result.metrics,
         "dataset_version": combined_version(datasets),
         "datasets": dict(sorted(datasets.items())),
-        "trained_at": trained_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "trained_at": timestamp(trained_at),
         "params": result.params,
         "split": result.split,
         "onnx_max_abs_diff": result.onnx_max_abs_diff,

@@ -12,6 +12,7 @@ import numpy as np
 from rps_core.errors import DatasetError, ModelError
 from rps_core.features import HISTORY_HOURS, feature_columns, feature_names
 from rps_core.schema import Observations
+from rps_core.times import format_hour
 from rps_core.training import model as estimator
 from rps_core.training.metrics import evaluate, rounded
 from rps_core.training.onnx_export import check_parity, parity_rows, to_onnx
@@ -41,10 +42,6 @@ class TrainingResult:
     @property
     def history_hours(self) -> int:
         return HISTORY_HOURS
-
-
-def _hour(t: int) -> str:
-    return str(np.datetime64(int(t), "h").astype("datetime64[m]"))
 
 
 def champion_predictions(champion: Any, champion_features: Sequence[str], target: str, x: np.ndarray) -> np.ndarray:
@@ -132,10 +129,10 @@ def train_and_evaluate(
     split = {
         "train_rows": int(train.sum()),
         "test_rows": int(test.sum()),
-        "train_start": _hour(table.t[train].min()),
-        "train_end": _hour(table.t[train].max()),
-        "test_start": _hour(table.t[test].min()),
-        "test_end": _hour(table.t[test].max()),
+        "train_start": format_hour(table.t[train].min()),
+        "train_end": format_hour(table.t[train].max()),
+        "test_start": format_hour(table.t[test].min()),
+        "test_end": format_hour(table.t[test].max()),
         "test_fraction": test_fraction,
         "row_budget": row_budget,
         "rows_per_location": rows_per_location(len(observations), row_budget),

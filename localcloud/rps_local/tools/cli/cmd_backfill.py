@@ -28,8 +28,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rps_core.contract import Window, event_time
+    from rps_core.contract import Window
     from rps_core.errors import InvalidEventError
+    from rps_core.times import event_time
 
     from rps_local.tools.cli import cmd_run
 

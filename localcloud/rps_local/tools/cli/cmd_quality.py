@@ -54,10 +54,11 @@ def _name(payload: dict[str, Any] | None, locations: Any, index: int) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rps_core.config import load_settings, parse_time
+    from rps_core.config import load_settings
     from rps_core.errors import RpsError
     from rps_core.quality import evaluate, render_text
     from rps_core.sources.base import Window, floor_hour
+    from rps_core.times import parse_time
 
     try:
         settings = load_settings()
