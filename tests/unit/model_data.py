@@ -3,8 +3,11 @@ cloudiness that humidity reveals, weather noise, gaps, and two climates (so pool
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
-from rps_core.schema import Observations
+from rps_core.schema import UNITS, Observations
+from rps_core.times import format_times
 
 FAST_PARAMS = {"max_iter": 30, "max_leaf_nodes": 15, "min_samples_leaf": 20}
 
@@ -38,3 +41,21 @@ def two_locations(hours: int = 24 * 50, seed: int = 0) -> list[Observations]:
         synthetic_observations("WARM", hours, seed, offset=10.0),
         synthetic_observations("COLD", hours, seed + 1, offset=-5.0),
     ]
+
+
+def payload_from_observations(obs: Observations, latitude: float, longitude: float) -> dict[str, Any]:
+    """The Open-Meteo shape of ``obs`` (NaN becomes null)."""
+    hourly: dict[str, list[Any]] = {"time": format_times(obs.time)}
+    for name, column in obs.values.items():
+        hourly[name] = [None if np.isnan(v) else round(float(v), 2) for v in column]
+    return {
+        "latitude": latitude,
+        "longitude": longitude,
+        "generationtime_ms": 0.0,
+        "utc_offset_seconds": 0,
+        "timezone": "GMT",
+        "timezone_abbreviation": "GMT",
+        "elevation": 0.0,
+        "hourly_units": {"time": "iso8601", **{k: UNITS[k] for k in obs.values}},
+        "hourly": hourly,
+    }

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from rps_core.schema import payload_from_observations
 from rps_core.training import model as estimator
 from rps_local.tools.cli.main import main
 
-from tests.unit.model_data import FAST_PARAMS, two_locations
+from tests.unit.model_data import FAST_PARAMS, payload_from_observations, two_locations
 
 pytestmark = pytest.mark.filterwarnings("ignore:Field onnx.AttributeProto:DeprecationWarning")
 

@@ -12,9 +12,10 @@ from rps_core.config import load_settings
 from rps_core.contract import latest_key
 from rps_core.datasets import load_version
 from rps_core.errors import DataQualityError, DatasetError, InvalidEventError, SourceError, TransientSourceError
-from rps_core.schema import observations_from_payload, payload_from_observations
+from rps_core.schema import observations_from_payload
 
 from tests.support import LambdaContext, load_event, load_handler, mocked_aws
+from tests.unit.model_data import payload_from_observations
 
 BUCKET = "rps-data-test"
 

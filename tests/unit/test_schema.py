@@ -5,7 +5,9 @@ import json
 import numpy as np
 import pytest
 from rps_core.errors import PayloadError
-from rps_core.schema import VARIABLES, observations_from_payload, payload_from_observations
+from rps_core.schema import VARIABLES, observations_from_payload
+
+from tests.unit.model_data import payload_from_observations
 
 
 def _payload(n: int = 3) -> dict:

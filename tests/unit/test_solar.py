@@ -9,8 +9,9 @@ from rps_core.datasets import decode_observations, encode_observations
 from rps_core.errors import DatasetError
 from rps_core.features import build_features, feature_names
 from rps_core.features.solar import sin_elevation, solar_columns, solar_names
-from rps_core.schema import Observations, observations_from_payload, payload_from_observations
+from rps_core.schema import Observations, observations_from_payload
 
+from tests.unit.model_data import payload_from_observations
 from tests.unit.test_features import TARGET, make_obs
 
 JFK = (40.64, -73.78)

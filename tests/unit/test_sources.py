@@ -28,7 +28,6 @@ from rps_core.sources import (
     read_clock,
     slice_payload,
 )
-from rps_core.sources.plan import parse_backfill
 
 from tests.support import load_event
 
@@ -228,9 +227,10 @@ def test_plan_rejects_bad_events(event):
         ({"backfill": {"start": "2013-01-01T00:00", "end": "2013-02-01T00:00"}, "now": "2013-02-01T00:00"}, "together"),
     ],
 )
-def test_a_bad_backfill_is_a_named_error(event, message):
+def test_a_bad_backfill_is_a_named_error(event, message, s3):
     with pytest.raises(InvalidEventError, match=message):
-        parse_backfill(event)
+        plan_run(event, load_settings({"DATA_BUCKET": BUCKET}), s3)
+    assert s3.list_objects_v2(Bucket=BUCKET).get("KeyCount", 0) == 0  # nothing planned, the clock untouched
 
 
 def test_a_backfill_range_is_planned_without_moving_the_clock(s3):

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from rps_core.errors import PayloadError
-from rps_core.times import format_times, parse_times
+from rps_core.times import parse_times
 
 # The hourly variables requested from Open-Meteo, in request order, with the units it answers in.
 UNITS: dict[str, str] = {
@@ -88,21 +88,3 @@ def _coordinates(payload: dict[str, Any]) -> tuple[float | None, float | None]:
     if numbers and -90 <= lat <= 90 and -180 <= lon <= 180:  # type: ignore[operator]
         return float(lat), float(lon)  # type: ignore[arg-type]
     return None, None
-
-
-def payload_from_observations(obs: Observations, latitude: float, longitude: float) -> dict[str, Any]:
-    """The Open-Meteo shape of ``obs`` (NaN becomes null)."""
-    hourly: dict[str, list[Any]] = {"time": format_times(obs.time)}
-    for name, column in obs.values.items():
-        hourly[name] = [None if np.isnan(v) else round(float(v), 2) for v in column]
-    return {
-        "latitude": latitude,
-        "longitude": longitude,
-        "generationtime_ms": 0.0,
-        "utc_offset_seconds": 0,
-        "timezone": "GMT",
-        "timezone_abbreviation": "GMT",
-        "elevation": 0.0,
-        "hourly_units": {"time": "iso8601", **{k: UNITS[k] for k in obs.values}},
-        "hourly": hourly,
-    }

@@ -16,8 +16,6 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from rps_core.errors import ConflictError
-
 _CONFIG = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=5, read_timeout=30)
 
 
@@ -102,9 +100,3 @@ def move(bucket: str, key: str, dest_key: str, client: Any = None) -> None:
     client = client or s3_client()
     client.copy_object(Bucket=bucket, Key=dest_key, CopySource={"Bucket": bucket, "Key": key})
     client.delete_object(Bucket=bucket, Key=key)
-
-
-def require_new(bucket: str, key: str, body: bytes, content_type: str = "application/json", client: Any = None) -> None:
-    """``write_once`` that raises ConflictError when the object exists."""
-    if not write_once(bucket, key, body, content_type, client=client):
-        raise ConflictError(f"s3://{bucket}/{key} already exists")

@@ -21,11 +21,6 @@ def parse_plan_event(event: Any, settings: Settings) -> tuple[datetime | None, s
     return _requested(parse_entry_event(event, PlanRequest, "plan"), settings)
 
 
-def parse_backfill(event: Any) -> Window | None:
-    """The past range of ``{"backfill": {"start": TIME, "end": TIME}}`` (None for any other event)."""
-    return _backfill(parse_entry_event(event, PlanRequest, "plan"))
-
-
 def _requested(request: ScheduledEvent | PlanRequest, settings: Settings) -> tuple[datetime | None, str]:
     # A schedule's time is the live source's "now" (a replayed clock ignores it).
     if isinstance(request, ScheduledEvent):
