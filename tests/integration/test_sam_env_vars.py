@@ -50,7 +50,9 @@ def test_env_vars_point_sam_local_at_the_cloud(rps_cloud, tmp_path):
     plan = env["PlanFunction"]
     assert plan["AWS_ENDPOINT_URL"] == f"http://host.containers.internal:{port}"
     assert plan["DATA_BUCKET"] == client.physical_id("DataBucket")
-    assert env["RegisterFunction"]["MLFLOW_TRACKING_URI"] == rps_cloud.endpoints["mlflow_tracking_uri"]
+    # MLflow as the containers see it: the same server, by the name their engine gives this machine
+    mlflow_port = rps_cloud.endpoints["mlflow_tracking_uri"].rsplit(":", 1)[1]
+    assert env["RegisterFunction"]["MLFLOW_TRACKING_URI"] == f"http://host.containers.internal:{mlflow_port}"
     # SAM CLI applies them: AWS_ENDPOINT_URL too, because the template declares it
     declared = _declared_variables()
     assert "AWS_ENDPOINT_URL" in declared

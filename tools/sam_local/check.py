@@ -13,9 +13,12 @@ Steps, each timed, the first failure ends the run with a message naming the step
 3. ``rps up --host 0.0.0.0`` on free ports in a state directory of its own, where containers reach it;
 4. one pipeline execution (``rps run``), so that a champion model exists;
 5. ``rps env-vars --endpoint-host host.containers.internal`` (podman) / ``host.docker.internal`` (Docker);
-6. ``sam local invoke`` PlanFunction and IngestFunction with events/plan.json and events/ingest.json, and
-   ServingFunction with events/serving_health.json and events/serving_predict.json; the answers' fields
-   are checked, not just the exit code;
+6. ``sam local invoke`` of every function: PlanFunction and IngestFunction with events/plan.json and
+   events/ingest.json; QualityGateFunction and TransformFunction with the answers before them (as the Map's
+   child execution chains them); TrainFunction, RegisterFunction and ForecastFunction with the inputs the
+   state machine gave them in step 4 (its history: real dataset versions, model ids, Map results in S3);
+   DriftFunction with events/drift.json; ServingFunction with events/serving_health.json and
+   events/serving_predict.json. The answers' fields are checked, not just the exit code;
 7. ``sam local start-api`` and real HTTP requests: ``GET /health`` and ``POST /predict`` (200, the
    champion's version, a finite forecast).
 
@@ -217,7 +220,8 @@ def invoke(sam: str, env: dict[str, str], extra: list[str], function: str, event
 
     A function that runs past its template Timeout is invoked once more: a cold start (ServingFunction has
     10 s) can exceed it on a machine whose cores other jobs hold; a second timeout fails the check."""
-    step = f"sam local invoke {function} -e {event.relative_to(PROJECT)}"
+    shown = event.relative_to(PROJECT) if event.is_relative_to(PROJECT) else event.name
+    step = f"sam local invoke {function} -e {shown}"
     for attempt in (1, 2):
         done = run(step, [sam, "local", "invoke", function, "-e", str(event), *extra], timeout_s=600, env=env,
                    cwd=PROJECT)  # fmt: skip
@@ -351,6 +355,47 @@ def check_ingest(answer: Any, event: dict[str, Any]) -> None:
     log(f"  IngestFunction: {rows} rows of {answer['location']} at {answer.get('raw_key')}")
 
 
+# The steps after the Map, their state names, and what each answer must hold (a type, or the value itself)
+PIPELINE_STEPS = (
+    ("TrainFunction", "Train", {"model_id": str, "candidate_key": str, "dataset_version": str}),
+    ("RegisterFunction", "Register", {"promoted": bool, "challenger": dict, "champion_key": str}),
+    ("ForecastFunction", "Forecast", {"count": int, "model_version": str}),
+)
+
+
+def task_inputs(sfn: Any, execution_arn: str) -> dict[str, Any]:
+    """``{state name: input}`` of the Task states an execution entered (the last entry of each)."""
+    inputs: dict[str, Any] = {}
+    for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
+        for event in page["events"]:
+            if event["type"] == "TaskStateEntered":
+                details = event["stateEnteredEventDetails"]
+                inputs[details["name"]] = json.loads(details.get("input") or "null")
+    missing = [state for _, state, _ in PIPELINE_STEPS if state not in inputs]
+    if missing:
+        raise CheckError(f"the execution {execution_arn} never entered {missing}: no input to invoke them with")
+    return inputs
+
+
+def write_event(directory: Path, name: str, event: Any) -> Path:
+    path = directory / f"{name}.json"
+    path.write_text(json.dumps(event, indent=2))
+    return path
+
+
+def check_answer(function: str, answer: Any, fields: dict[str, Any]) -> None:
+    """Each field of ``fields`` in ``answer``: of that type (a class), or that value."""
+    expect(function, isinstance(answer, dict), "a JSON object", answer)
+    for name, wanted in fields.items():
+        value = answer.get(name)
+        ok = isinstance(value, wanted) if isinstance(wanted, type) else value == wanted
+        expect(function, ok, f"{name!r}: {getattr(wanted, '__name__', wanted)!r}", answer)
+        if isinstance(wanted, type) and wanted is str:
+            expect(function, bool(value), f"{name!r} not empty", answer)
+    shown = ", ".join(f"{name}={str(answer[name])[:40]}" for name in fields)
+    log(f"  {function}: {shown}")
+
+
 def gateway_body(step: str, answer: Any, status: int = 200) -> Any:
     """The body of an API Gateway proxy answer, checked for ``status``."""
     expect(step, isinstance(answer, dict) and answer.get("statusCode") == status, f"statusCode {status}", answer)
@@ -429,10 +474,11 @@ def check(args: argparse.Namespace, work: Path, stack: contextlib.ExitStack) -> 
             raise CheckError(f"rps up: {exc}") from exc
         log(f"  {cloud.endpoints['aws_endpoint_url']}")
     with timer.step("rps run (a champion)"):
-        done = cloud.rps("run", "--timeout", "900", timeout_s=960)
+        done = cloud.rps("run", "--timeout", "900", "--output", "json", timeout_s=960)
         if done.returncode != 0:
             raise CheckError(f"rps run: exit {done.returncode}\n{tail(done.stdout)}\n{tail(done.stderr)}")
-        log(f"  {tail(done.stdout, 1)}")
+        execution = json.loads(done.stdout)
+        log(f"  {execution['status']} {execution['name']} in {execution['duration_s']:.1f} s")
         pointer = json.loads(cloud.client.client("s3").get_object(
             Bucket=cloud.client.physical_id("ModelBucket"), Key="champion/pointer.json")["Body"].read())  # fmt: skip
         champion = str(pointer["model_version"])
@@ -452,7 +498,23 @@ def check(args: argparse.Namespace, work: Path, stack: contextlib.ExitStack) -> 
         plan = invoke(sam, env, extra, "PlanFunction", EVENTS / "plan.json")
         check_plan(plan, locations, cloud.client.client("s3"), plan_env["DATA_BUCKET"])
         ingest_event = json.loads((EVENTS / "ingest.json").read_text())
-        check_ingest(invoke(sam, env, extra, "IngestFunction", EVENTS / "ingest.json"), ingest_event)
+        ingested = invoke(sam, env, extra, "IngestFunction", EVENTS / "ingest.json")
+        check_ingest(ingested, ingest_event)
+        # the rest of the pipeline, each step with what the state machine gave it: the Map's steps chained
+        # from Ingest's answer (as a child execution passes them on), the others with their inputs in the
+        # execution's history (real dataset versions, model ids and Map results in this cloud's S3)
+        inputs = task_inputs(cloud.client.client("stepfunctions"), execution["arn"])
+        events = work / "events"
+        events.mkdir(exist_ok=True)
+        gated = invoke(sam, env, extra, "QualityGateFunction", write_event(events, "quality_gate", ingested))
+        check_answer("QualityGateFunction", gated, {"quality_key": str, "passed": True})
+        transformed = invoke(sam, env, extra, "TransformFunction", write_event(events, "transform", gated))
+        check_answer("TransformFunction", transformed, {"dataset_version": str, "dataset_prefix": str})
+        for function, state, fields in PIPELINE_STEPS:
+            answer = invoke(sam, env, extra, function, write_event(events, state.lower(), inputs[state]))
+            check_answer(function, answer, fields)
+        drift = invoke(sam, env, extra, "DriftFunction", EVENTS / "drift.json")
+        check_answer("DriftFunction", drift, {"status": str, "window_end": str})
         health = invoke(sam, env, extra, "ServingFunction", EVENTS / "serving_health.json")
         check_health("ServingFunction GET /health (invoke)", 200, gateway_body("ServingFunction /health", health))
         predict_event = json.loads((EVENTS / "serving_predict.json").read_text())

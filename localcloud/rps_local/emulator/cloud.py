@@ -139,7 +139,9 @@ class LocalCloud:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         try:
             if mlflow_bin:  # the slowest part starts first; it needs the S3 endpoint only when artifacts come
-                self._mlflow = MlflowServer(mlflow_bin, self.state_dir, mlflow_port, self.aws_endpoint_url)
+                self._mlflow = MlflowServer(
+                    mlflow_bin, self.state_dir, mlflow_port, self.aws_endpoint_url, host=self.host
+                )
                 self._mlflow.start()
             prepared = self._timed(
                 "translate", lambda: prepare(self.template_path, self.parameter_overrides, self.parameter_defaults)

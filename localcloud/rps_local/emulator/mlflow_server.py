@@ -19,6 +19,7 @@ import urllib.request
 from pathlib import Path
 
 from rps_local.emulator.errors import MlflowServerError
+from rps_local.emulator.network import CONTAINER_HOST_NAMES
 
 __all__ = ["ARTIFACT_BUCKET", "MlflowServer", "find_mlflow"]
 
@@ -40,8 +41,11 @@ def find_mlflow(project_dir: Path) -> Path:
 
 
 class MlflowServer:
-    def __init__(self, executable: Path, state_dir: Path, port: int, s3_endpoint_url: str) -> None:
+    def __init__(
+        self, executable: Path, state_dir: Path, port: int, s3_endpoint_url: str, host: str = "127.0.0.1"
+    ) -> None:
         self.executable = executable
+        self.host = host  # where it listens: the cloud's --host (0.0.0.0 lets containers reach it)
         self.state_dir = state_dir
         self.port = port
         self.s3_endpoint_url = s3_endpoint_url
@@ -75,7 +79,7 @@ class MlflowServer:
             "--workers",
             "1",
             "--host",
-            "127.0.0.1",
+            self.host,
             "--port",
             str(self.port),
             "--backend-store-uri",
@@ -83,6 +87,17 @@ class MlflowServer:
             "--artifacts-destination",
             f"s3://{ARTIFACT_BUCKET}/mlflow",
         ]
+        if self.host not in ("127.0.0.1", "localhost"):
+            # MLflow refuses Host headers other than localhost and private IPs (DNS rebinding): a container
+            # calls it by the name its engine gives this machine
+            allowed = (
+                "localhost",
+                "localhost:*",
+                "127.0.0.1",
+                "127.0.0.1:*",
+                *(f"{n}:*" for n in CONTAINER_HOST_NAMES),
+            )
+            command += ["--allowed-hosts", ",".join(allowed)]
         with self.log_path.open("wb") as log:
             self._process = subprocess.Popen(
                 command,

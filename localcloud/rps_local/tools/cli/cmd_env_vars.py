@@ -46,21 +46,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+LOOPBACK = ("127.0.0.1", "localhost")
+# The variables that hold a URL of the cloud (the AWS endpoint, the MLflow server): they name this machine
+# as the functions see it, and an older file is compared with the cloud's by port only.
+CLOUD_URLS = ("AWS_ENDPOINT_URL", "MLFLOW_TRACKING_URI")
+
+
 def env_vars(client, endpoint_url: str) -> dict[str, dict[str, str]]:
-    """``{function logical id: {variable: value}}``, SAM's ``--env-vars`` shape, from the deployed functions."""
+    """``{function logical id: {variable: value}}``, SAM's ``--env-vars`` shape, from the deployed functions:
+    ``AWS_ENDPOINT_URL`` is ``endpoint_url``, and a loopback MLflow URI takes its host."""
     lam = client.client("lambda")
+    host = urlsplit(endpoint_url).hostname or "localhost"
     out: dict[str, dict[str, str]] = {}
     for logical_id, name in sorted(client.resources("AWS::Lambda::Function").items()):
         variables = lam.get_function_configuration(FunctionName=name).get("Environment", {}).get("Variables", {})
         out[logical_id] = {**variables, "AWS_ENDPOINT_URL": endpoint_url}
+        mlflow = urlsplit(variables.get("MLFLOW_TRACKING_URI", ""))
+        if mlflow.hostname in LOOPBACK and mlflow.port:
+            out[logical_id]["MLFLOW_TRACKING_URI"] = urlunsplit(mlflow._replace(netloc=f"{host}:{mlflow.port}"))
     return out
 
 
 def stale_entries(written: Any, current: dict[str, dict[str, str]]) -> list[str]:
     """What in an ``--env-vars`` file ``written`` earlier differs from the cloud's ``current`` one, one line each.
 
-    ``AWS_ENDPOINT_URL`` is compared by port only: the host is where the functions run (a container's name
-    for this machine), which the file chose."""
+    The cloud's URLs (``CLOUD_URLS``) are compared by port only: the host is where the functions run (a
+    container's name for this machine), which the file chose."""
     if not isinstance(written, dict):
         return ["not a JSON object of {function: {variable: value}}"]
     problems = [f"{fn}: no such function in the running stack" for fn in sorted(set(written) - set(current))]
@@ -71,10 +82,10 @@ def stale_entries(written: Any, current: dict[str, dict[str, str]]) -> list[str]
             continue
         for name, value in sorted(variables.items()):
             old = entry.get(name)
-            if name == "AWS_ENDPOINT_URL":
+            if name in CLOUD_URLS:
                 old_port = urlsplit(str(old or "")).port if old else None
                 if old_port != urlsplit(value).port:
-                    problems.append(f"{fn}: AWS_ENDPOINT_URL {old!r} is not the cloud's port {urlsplit(value).port}")
+                    problems.append(f"{fn}: {name} {old!r} is not the cloud's port {urlsplit(value).port}")
             elif old != value:
                 problems.append(f"{fn}: {name} is {old!r}, the running cloud has {value!r}")
     return problems
