@@ -170,7 +170,7 @@ clean:
 
 # ---------------------------------------------------------------- sam local
 # `sam local invoke` and `sam local start-api` for real, in containers, against `rps up --host 0.0.0.0`
-# (tools/sam_local/check.py): Plan, Ingest and Serving (/health, /predict) through the SAM CLI, answers
+# (tools/sam_local/check.py): every function (Serving: /health, /predict) through the SAM CLI, answers
 # checked. Where no Docker engine runs (these machines) it installs podman with apt-get and builds the
 # Lambda python3.12 image offline once (cached); SAM_LOCAL_ENGINE=docker uses Docker and the official
 # image (the ci workflow).

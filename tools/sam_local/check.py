@@ -552,7 +552,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
         log("interrupted; everything it started is stopped")
         return 130
-    log(f"OK: Plan, Ingest and Serving (/health, /predict) through the SAM CLI against the local cloud in {summary}")
+    log(f"OK: every function (Serving: /health, /predict) through the SAM CLI against the local cloud in {summary}")
     if args.keep_logs:
         log(f"logs in {work}")
     else:
