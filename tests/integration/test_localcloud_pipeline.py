@@ -51,6 +51,26 @@ def test_the_real_pipeline_runs_to_succeeded(rps_cloud):
     assert output["locations"] == {"total": 3, "succeeded": 3, "quarantined": [], "failed": []}
 
 
+def test_rps_events_gives_the_steps_after_the_map_real_inputs(rps_cloud, tmp_path):
+    """``rps events``: Train's, Register's and Forecast's inputs from the execution above, so that a user's
+    ``rps invoke`` / ``sam local invoke`` runs them against this cloud's datasets and models."""
+    bad = rps_cloud.rps("events", "--out", str(tmp_path / "none"), "--execution", "no-such-run")
+    assert bad.returncode == 2 and "--execution no-such-run: no such execution" in bad.stderr
+    assert not (tmp_path / "none").exists()  # nothing written
+    done = rps_cloud.rps("events", "--out", str(tmp_path), "--output", "json")
+    assert done.returncode == 0, done.stderr
+    files = json.loads(done.stdout)["files"]
+    assert sorted(Path(f).name for f in files.values()) == ["forecast.json", "register.json", "train.json"]
+    train = json.loads((tmp_path / "train.json").read_text())
+    s3, bucket = rps_cloud.client.client("s3"), rps_cloud.client.physical_id("DataBucket")
+    results = train["map_results"]  # the Map's result files, which Train reads its datasets from
+    assert s3.head_object(Bucket=results["ResultWriterDetails"]["Bucket"], Key=results["ResultWriterDetails"]["Key"])
+    assert s3.list_objects_v2(Bucket=bucket, Prefix="datasets/")["KeyCount"] > 0
+    invoked = rps_cloud.rps("invoke", "ForecastFunction", "--event", files["Forecast"], "--output", "json")
+    assert invoked.returncode == 0, invoked.stdout[-2000:] + invoked.stderr[-2000:]
+    assert json.loads(invoked.stdout)["payload"]["count"] == 3
+
+
 def test_health_through_the_http_api(rps_cloud):
     with urllib.request.urlopen(f"{rps_cloud.endpoints['http_api_url']}/health", timeout=60) as response:
         assert response.status == 200

@@ -16,7 +16,8 @@ Steps, each timed, the first failure ends the run with a message naming the step
 6. ``sam local invoke`` of every function: PlanFunction and IngestFunction with events/plan.json and
    events/ingest.json; QualityGateFunction and TransformFunction with the answers before them (as the Map's
    child execution chains them); TrainFunction, RegisterFunction and ForecastFunction with the inputs the
-   state machine gave them in step 4 (its history: real dataset versions, model ids, Map results in S3);
+   state machine gave them in step 4 (``rps events``: its history, real dataset versions, model ids, Map
+   results in S3);
    DriftFunction with events/drift.json; ServingFunction with events/serving_health.json and
    events/serving_predict.json. The answers' fields are checked, not just the exit code;
 7. ``sam local start-api`` and real HTTP requests: ``GET /health`` and ``POST /predict`` (200, the
@@ -363,20 +364,6 @@ PIPELINE_STEPS = (
 )
 
 
-def task_inputs(sfn: Any, execution_arn: str) -> dict[str, Any]:
-    """``{state name: input}`` of the Task states an execution entered (the last entry of each)."""
-    inputs: dict[str, Any] = {}
-    for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
-        for event in page["events"]:
-            if event["type"] == "TaskStateEntered":
-                details = event["stateEnteredEventDetails"]
-                inputs[details["name"]] = json.loads(details.get("input") or "null")
-    missing = [state for _, state, _ in PIPELINE_STEPS if state not in inputs]
-    if missing:
-        raise CheckError(f"the execution {execution_arn} never entered {missing}: no input to invoke them with")
-    return inputs
-
-
 def write_event(directory: Path, name: str, event: Any) -> Path:
     path = directory / f"{name}.json"
     path.write_text(json.dumps(event, indent=2))
@@ -501,18 +488,19 @@ def check(args: argparse.Namespace, work: Path, stack: contextlib.ExitStack) -> 
         ingested = invoke(sam, env, extra, "IngestFunction", EVENTS / "ingest.json")
         check_ingest(ingested, ingest_event)
         # the rest of the pipeline, each step with what the state machine gave it: the Map's steps chained
-        # from Ingest's answer (as a child execution passes them on), the others with their inputs in the
-        # execution's history (real dataset versions, model ids and Map results in this cloud's S3)
-        inputs = task_inputs(cloud.client.client("stepfunctions"), execution["arn"])
+        # from Ingest's answer (as a child execution passes them on), the others with `rps events`: their
+        # inputs in the execution's history (real dataset versions, model ids, Map results in this cloud's S3)
         events = work / "events"
-        events.mkdir(exist_ok=True)
+        done = cloud.rps("events", "--out", str(events), "--execution", execution["arn"], "--output", "json")
+        if done.returncode != 0:
+            raise CheckError(f"rps events: exit {done.returncode}\n{tail(done.stderr)}")
+        written = json.loads(done.stdout)["files"]
         gated = invoke(sam, env, extra, "QualityGateFunction", write_event(events, "quality_gate", ingested))
         check_answer("QualityGateFunction", gated, {"quality_key": str, "passed": True})
         transformed = invoke(sam, env, extra, "TransformFunction", write_event(events, "transform", gated))
         check_answer("TransformFunction", transformed, {"dataset_version": str, "dataset_prefix": str})
         for function, state, fields in PIPELINE_STEPS:
-            answer = invoke(sam, env, extra, function, write_event(events, state.lower(), inputs[state]))
-            check_answer(function, answer, fields)
+            check_answer(function, invoke(sam, env, extra, function, Path(written[state])), fields)
         drift = invoke(sam, env, extra, "DriftFunction", EVENTS / "drift.json")
         check_answer("DriftFunction", drift, {"status": str, "window_end": str})
         health = invoke(sam, env, extra, "ServingFunction", EVENTS / "serving_health.json")
