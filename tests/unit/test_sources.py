@@ -287,6 +287,48 @@ def test_a_backfill_range_is_ingested_as_asked_under_its_own_name(s3):
     assert out.raw_key == "raw/location=EWR/end=2013-03-08T00:00.from=2013-03-01T00:00.json"
 
 
+# ---------------------------------------------------------------- the replay's end (issue 16, item 6)
+def test_the_embedded_replay_ends_on_2013_12_30():
+    assert ReplaySource().data_end(SETTINGS.locations) == utc("2013-12-30T23:00")
+    # a location the file does not hold does not count; none at all: no end known
+    far = Location("SYD", -33.9, 151.2)
+    assert ReplaySource().data_end([far, *SETTINGS.locations]) == utc("2013-12-30T23:00")
+    assert ReplaySource().data_end([far]) is None
+
+
+def test_plan_reports_the_replays_end_and_the_clock_stays_there(s3):
+    settings_ = load_settings({"DATA_BUCKET": BUCKET})
+    # GIVEN the clock at the last day of the data: that run still collects its last hours
+    plan_run({"now": "2013-12-30T00:00"}, settings_, s3)
+    last = plan_run({}, settings_, s3)
+    assert (last.window_start, last.window_end, last.replay_ended) == ("2013-12-30T00:00", "2013-12-31T00:00", False)
+    assert last.data_end == "2013-12-30T23:00"
+    assert storage.get_json(BUCKET, last.items_key, client=s3)  # the Map's items
+    clock = read_clock(BUCKET, s3)
+    # WHEN the next scheduled runs come THEN Plan says the replay has ended, writes no items
+    for run in ("after-1", "after-2"):
+        ended = plan_run({**load_event("plan.json"), "id": run}, settings_, s3)
+        assert ended.replay_ended is True and ended.data_end == "2013-12-30T23:00"
+        assert ended.window_start == "2013-12-31T00:00"
+        assert storage.get_bytes(BUCKET, ended.items_key, s3) is None
+    # AND the clock stays where the data ends
+    assert read_clock(BUCKET, s3).etag == clock.etag
+    assert ended.to_dict()["replay_ended"] is True  # what the state machine's Choice reads
+
+
+def test_the_live_source_has_no_replay_end(s3):
+    live = load_settings({"DATA_BUCKET": BUCKET, "SOURCE": "open-meteo"})
+    plan = plan_run({}, live, s3)
+    assert plan.replay_ended is False and plan.data_end is None
+
+
+def test_a_backfill_range_is_never_a_replay_end(s3):
+    settings_ = load_settings({"DATA_BUCKET": BUCKET})
+    plan_run({"now": "2014-01-05T00:00"}, settings_, s3)
+    plan = plan_run({"backfill": {"start": "2013-12-01T00:00", "end": "2014-01-01T00:00"}}, settings_, s3)
+    assert plan.ranged is True and plan.replay_ended is False
+
+
 # ---------------------------------------------------------------- Ingest
 def test_a_location_with_no_dataset_yet_gets_its_whole_history(s3):
     # GIVEN a daily window for a location added after the first run (no dataset version yet)

@@ -230,7 +230,9 @@ class RunPlan(_Serialised):
     ``tolerated_failure_percentage`` are the Distributed Map's (template parameters, through Plan's settings).
     ``backfill``: the first run, whose window holds all history (``window_start`` null). ``ranged``: an
     execution started with ``{"backfill": {"start", "end"}}``, which collects that past range for every
-    location, leaves the clock alone and ends after the Map (no training).
+    location, leaves the clock alone and ends after the Map (no training). ``replay_ended``: a replayed file
+    (``replay``/``file`` source) has no hour after ``window_start``, its last being ``data_end``: the run
+    ends at once with that status (no Map, no quarantine, no training), and the clock stays.
     """
 
     run_id: str
@@ -245,6 +247,8 @@ class RunPlan(_Serialised):
     source: str
     backfill: bool
     ranged: bool = False
+    replay_ended: bool = False
+    data_end: str | None = None
 
     def item(self, location: str) -> LocationWindow:
         """The Map's item for ``location``: the run's window."""

@@ -74,12 +74,19 @@ def _next_end(settings: Settings, state: ClockState | None, requested: datetime 
 
 
 def advance_clock(
-    bucket: str, settings: Settings, requested: datetime | None = None, run_id: str = "", client: Any = None
+    bucket: str,
+    settings: Settings,
+    requested: datetime | None = None,
+    run_id: str = "",
+    client: Any = None,
+    data_end: datetime | None = None,
 ) -> Window:
     """The window of this run, with the clock moved to its end (see the module doc).
 
     ``requested`` (an explicit ``now``, or a live schedule's event time) replaces the computed end. A
     requested end that is not after the clock replays ``(end - step, end]`` and leaves the clock alone.
+    ``data_end`` (a replayed file's last hour): once the clock has reached it, a later window holds no data
+    (the replay has ended), so it is returned without moving the clock, which stays where the data ends.
     """
     client = client or s3_client()
     state = read_clock(bucket, client)
@@ -91,6 +98,8 @@ def advance_clock(
         if end == state.now:
             return state.window
         return Window(end - timedelta(hours=settings.replay_step_hours), end)
+    if state is not None and data_end is not None and state.now >= data_end:
+        return Window(state.now, end)  # past the replayed data: nothing to collect, the clock stays
     window = Window(None if state is None else state.now, end)
     body = json.dumps(
         {

@@ -13,6 +13,8 @@ from rps_core.entry_events import PlanRequest, ScheduledEvent, parse_entry_event
 from rps_core.errors import InvalidEventError
 from rps_core.sources.base import event_time
 from rps_core.sources.clock import advance_clock, read_clock
+from rps_core.sources.factory import source_from_settings
+from rps_core.sources.replay import FileSource
 from rps_core.times import floor_hour, format_time
 
 
@@ -40,11 +42,20 @@ def _backfill(request: ScheduledEvent | PlanRequest) -> Window | None:
     )
 
 
+def replay_data_end(settings: Settings) -> datetime | None:
+    """The last hour of the replayed file for the configured locations (None for the live source)."""
+    if settings.source == "open-meteo":
+        return None
+    source = source_from_settings(settings)
+    return source.data_end(settings.locations) if isinstance(source, FileSource) else None
+
+
 def plan_run(event: Any, settings: Settings, client: Any = None) -> RunPlan:
     """The Plan step: the run's window (the clock moved once) and the locations.
 
     A backfill (``{"backfill": {"start", "end"}}``) names that range for every location and leaves the clock
-    where it is: its end may not pass the clock's (the scheduled runs own the present).
+    where it is: its end may not pass the clock's (the scheduled runs own the present). When a replayed
+    file has nothing after the window's start, the plan says ``replay_ended`` and writes no items.
     """
     request = parse_entry_event(event, PlanRequest, "plan")  # the one parse of the event
     requested, run_id = _requested(request, settings)
@@ -59,7 +70,9 @@ def plan_run(event: Any, settings: Settings, client: Any = None) -> RunPlan:
             )
     ranged = window is not None
     items_key = run_items_key(run_id)  # a run id that cannot name a key is refused before the clock moves
-    window = window or advance_clock(bucket, settings, requested, run_id, client)
+    data_end = replay_data_end(settings)
+    window = window or advance_clock(bucket, settings, requested, run_id, client, data_end=data_end)
+    ended = not ranged and data_end is not None and window.start is not None and window.start >= data_end
     plan = RunPlan(
         run_id=run_id,
         now=window.end_text,
@@ -73,7 +86,11 @@ def plan_run(event: Any, settings: Settings, client: Any = None) -> RunPlan:
         source=settings.source,
         backfill=window.start is None,
         ranged=ranged,
+        replay_ended=ended,
+        data_end=None if data_end is None else format_time(data_end),
     )
+    if ended:  # the state machine ends the run after Plan: no items for a Map that does not run
+        return plan
     # The Map's items, for its ItemReader, location by location (a batch then runs a location's backfill months
     # one after another, in order); the same run (same window) writes the same items again.
     items = [item.to_dict() for name in settings.location_names for item in plan.items(name)]

@@ -4,13 +4,16 @@ user's own file in the same shape. Both answer like the API: JSON bytes in the O
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from rps_core.config import Location
-from rps_core.sources.base import RawPayload, Window
+from rps_core.errors import SourceError
+from rps_core.sources.base import TIME_FORMAT, RawPayload, Window
 from rps_core.sources.payloads import match_location, read_payload_file, slice_payload
 
 EMBEDDED_FILE = "nyc_2013.json.gz"
@@ -45,6 +48,21 @@ class FileSource:
         body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
         described = f"{self.path or 'payloads'} ({window.start_text}, {window.end_text}]"
         return RawPayload(body, self.name, description=described)
+
+    def data_end(self, locations: Iterable[Location]) -> datetime | None:
+        """The last hour the file holds for any of ``locations`` (None: none of them has a payload or a time).
+
+        A replay whose window starts at or after it has nothing left to hand out: the replay has ended.
+        """
+        ends = []
+        for location in locations:
+            try:
+                times = match_location(self.payloads, location)["hourly"].get("time") or []
+            except SourceError:
+                continue
+            if times:
+                ends.append(datetime.strptime(str(times[-1])[:16], TIME_FORMAT).replace(tzinfo=UTC))
+        return max(ends, default=None)
 
 
 class ReplaySource(FileSource):
