@@ -19,6 +19,7 @@ import numpy as np
 
 from rps_core.errors import ModelError
 from rps_core.features import HISTORY_HOURS, RowFeatures, feature_columns
+from rps_core.forecasts.intervals import Intervals, load_intervals
 from rps_core.registry.pointer import validate
 
 
@@ -69,6 +70,8 @@ class LoadedModel:
     row_features: RowFeatures
     # The model reads every column of build_features in its order (the usual champion): no column copy.
     in_order: bool
+    # The calibrated prediction intervals of the model's horizon (None: a model trained without them).
+    intervals: Intervals | None = None
 
     @property
     def version(self) -> str:
@@ -138,7 +141,8 @@ def load_model(pointer: Any, onnx_bytes: bytes, etag: str = "") -> LoadedModel:
     ref_min, ref_max = _reference(pointer, features)
     rows = RowFeatures(str(pointer["target"]))
     in_order = columns.size == rows.width and bool((columns == np.arange(rows.width)).all())
-    model = LoadedModel(pointer, etag, onnx, features, columns, ref_min, ref_max, rows, in_order)
+    intervals = load_intervals(pointer.get("intervals"), int(pointer["horizon_hours"]), features)
+    model = LoadedModel(pointer, etag, onnx, features, columns, ref_min, ref_max, rows, in_order, intervals)
     # Run once before serving: a broken graph fails here, not in a request, and the first request is warm.
     out = model.predict(np.zeros((1, len(features)), dtype=np.float32))
     if out.shape != (1,):

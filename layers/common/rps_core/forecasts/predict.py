@@ -54,18 +54,32 @@ class Forecast:
     value: float
     model_version: str
     ood_ratio: float
+    # The calibrated 80% and 95% prediction intervals (``rps_core.forecasts.intervals``); None when the
+    # model has no calibration for its horizon.
+    lower_80: float | None = None
+    upper_80: float | None = None
+    lower_95: float | None = None
+    upper_95: float | None = None
 
     def document(self) -> dict[str, Any]:
-        """The Forecast step's record (``forecasts/location={L}/issued={now}.json``): value to 3 decimals,
-        no OOD ratio."""
+        """The Forecast step's record (``forecasts/location={L}/issued={now}.json``): value and interval
+        bounds to 3 decimals (the bounds null without a calibration), no OOD ratio."""
         return {
             "location": self.location,
             "issued_at": self.issued_at,
             "base_time": self.base_time,
             "target_time": self.target_time,
             "value": round(self.value, 3),
+            **{name: _round(getattr(self, name)) for name in INTERVAL_FIELDS},
             "model_version": self.model_version,
         }
+
+
+INTERVAL_FIELDS = ("lower_80", "upper_80", "lower_95", "upper_95")
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
 
 
 def forecast_input(obs: Observations, target: str, issued_at: str) -> ForecastInput:
@@ -79,9 +93,17 @@ def forecast_input(obs: Observations, target: str, issued_at: str) -> ForecastIn
     return ForecastInput.of(obs.slice(max(0, last + 1 - HISTORY_HOURS), last + 1), issued_at)
 
 
+def interval_bounds(model: LoadedModel, value: np.ndarray, rows: np.ndarray) -> list[np.ndarray | None]:
+    """``lower_80, upper_80, lower_95, upper_95`` of each row (``model_input`` rows), None without calibration."""
+    if model.intervals is None:
+        return [None] * len(INTERVAL_FIELDS)
+    by_level = model.intervals.bounds(value, rows[:, model.intervals.column])
+    return [by_level[level][side] if level in by_level else None for level in ("0.8", "0.95") for side in (0, 1)]
+
+
 def predict(model: LoadedModel, batch: Sequence[ForecastInput | Observations]) -> list[Forecast]:
     """One forecast per item, from one feature pass and one ONNX call: the last observed target plus the
-    predicted change ``horizon_hours`` ahead.
+    predicted change ``horizon_hours`` ahead, with the model's calibrated 80% and 95% intervals.
 
     Values are not checked for finiteness here: callers reject a non-finite value as their input's fault.
     """
@@ -96,6 +118,8 @@ def predict(model: LoadedModel, batch: Sequence[ForecastInput | Observations]) -
     change = model.predict(rows)
     ood = model.ood_ratio(rows)
     base = values[:, VARIABLES.index(model.target), -1]
+    value = base + change
+    bounds = interval_bounds(model, value, rows)
     horizon = np.timedelta64(model.horizon_hours, "h")
     version = model.version
     return [
@@ -104,9 +128,10 @@ def predict(model: LoadedModel, batch: Sequence[ForecastInput | Observations]) -
             w.issued_at,
             format_hour(w.last_hour),
             format_hour(w.last_hour + horizon),
-            float(base[i] + change[i]),
+            float(value[i]),
             version,
             float(ood[i]),
+            *(None if b is None else float(b[i]) for b in bounds),
         )
         for i, w in enumerate(inputs)
     ]

@@ -42,6 +42,8 @@ def mlmodel_files(candidate: dict[str, Any]) -> dict[str, bytes]:
         "features": "rps_core.features.build_features (float32, NaN where missing)",
         "dataset_version": str(candidate["dataset_version"]),
         "rps_model_id": str(candidate["model_id"]),
+        # The 80%/95% intervals' calibration by horizon (rps_core.forecasts.intervals): value ± q * scale.
+        "intervals": candidate.get("intervals"),
     }
     with tempfile.TemporaryDirectory() as tmp:
         rows = candidate.get("input_example") or []

@@ -57,6 +57,9 @@ def candidate_document(
         "training_seconds": result.seconds,
         "onnx_version": _onnx_version(),
         "input_example": result.extra.get("input_example", []),
+        # The prediction intervals' calibration, keyed by horizon: serving and the Forecast step apply it
+        # (rps_core.forecasts.intervals); None for a model trained without.
+        "intervals": result.intervals,
     }
 
 

@@ -11,7 +11,7 @@ from rps_core.datasets import clean_window, to_hourly_grid
 from rps_core.errors import SourceError
 from rps_core.schema import Observations, observations_from_payload
 from rps_core.sources import load_embedded, match_location, read_payload_file
-from rps_core.training.train import train_and_evaluate
+from rps_core.training.train import TrainingResult, train_and_evaluate
 
 
 def _names(payloads: list[dict[str, Any]], locations: tuple[Location, ...]) -> list[str]:
@@ -59,6 +59,23 @@ def evaluate_file(path: str | Path | None, settings: Settings, export: bool = Tr
         "split": result.split,
         "overall": {k: result.metrics[k] for k in keys},
         "per_location": {loc: {k: s[k] for k in keys} for loc, s in result.metrics["per_location"].items()},
+        "intervals": interval_report(result),
         "onnx_max_abs_diff": result.onnx_max_abs_diff,
         "training_seconds": result.seconds,
     }
+
+
+INTERVAL_KEYS = ("coverage_80", "width_80", "coverage_95", "width_95", "n")
+
+
+def interval_report(result: TrainingResult) -> dict[str, Any]:
+    """Coverage and mean width of the 80% and 95% intervals on the test rows, by horizon (overall and per
+    location), and the calibration that made them (``rps_core.forecasts.intervals``)."""
+    metrics = result.metrics
+    if "coverage_80" not in metrics:
+        return {"by_horizon": {}, "calibration": result.intervals}
+    measured = {
+        "overall": {k: metrics.get(k) for k in INTERVAL_KEYS},
+        "per_location": {loc: {k: s.get(k) for k in INTERVAL_KEYS} for loc, s in metrics["per_location"].items()},
+    }
+    return {"by_horizon": {str(result.horizon): measured}, "calibration": result.intervals}

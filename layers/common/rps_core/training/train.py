@@ -11,9 +11,11 @@ import numpy as np
 
 from rps_core.errors import DatasetError, ModelError
 from rps_core.features import HISTORY_HOURS, feature_columns, feature_names
+from rps_core.forecasts.intervals import calibration_document, coverage, load_intervals
 from rps_core.schema import Observations
 from rps_core.times import format_hour
 from rps_core.training import model as estimator
+from rps_core.training.calibration import calibrate_intervals
 from rps_core.training.metrics import evaluate, rounded
 from rps_core.training.onnx_export import check_parity, parity_rows, to_onnx
 from rps_core.training.reference import reference_stats
@@ -37,6 +39,8 @@ class TrainingResult:
     seconds: float
     champion_metrics: dict[str, Any] | None = None
     champion_note: str = ""
+    # The interval calibration (``rps_core.forecasts.intervals``), keyed by horizon; stored in the pointer.
+    intervals: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -94,6 +98,26 @@ def fill_missing_columns(x: np.ndarray, names: list[str], target: str) -> np.nda
     return filled
 
 
+def add_coverage(
+    metrics: dict[str, Any],
+    calibration: dict[str, Any],
+    horizon: int,
+    names: list[str],
+    table: Table,
+    test: np.ndarray,
+    pred: np.ndarray,
+) -> None:
+    """The intervals' coverage and mean width on the test rows, into ``metrics`` (overall and per location)."""
+    loaded = load_intervals(calibration, horizon, names)
+    if loaded is None:
+        return
+    observed, scale_values, location = table.delta[test], table.x[test][:, loaded.column], table.location[test]
+    metrics.update(coverage(observed, pred, loaded, scale_values))
+    for name, scores in metrics["per_location"].items():
+        at = location == name
+        scores.update(coverage(observed[at], pred[at], loaded, scale_values[at]))
+
+
 def train_and_evaluate(
     observations: Sequence[Observations],
     target: str,
@@ -105,10 +129,14 @@ def train_and_evaluate(
     params: dict[str, Any] | None = None,
     export: bool = True,
     row_budget: int | None = None,
+    intervals: bool = True,
 ) -> TrainingResult:
     """Fit on the first 80% by time, measure on the last 20%; the returned model is the measured one.
 
     ``row_budget`` (default ROW_BUDGET) bounds the pooled table: each location gives its newest hours.
+    ``intervals``: calibrate the 80% and 95% intervals on out-of-fold residuals of the training rows
+    (``rps_core.training.calibration``) and measure their coverage and width on the test rows (the metrics'
+    ``coverage_80``, ``width_80``, ``coverage_95``, ``width_95``, overall and per location).
     """
     start = time.perf_counter()
     row_budget = row_budget or ROW_BUDGET
@@ -118,7 +146,16 @@ def train_and_evaluate(
     x_train = fill_missing_columns(table.x[train], names, target)
     model = estimator.fit(x_train, table.delta[train], **(params or {}))
     pred = estimator.predict(model, table.x[test])
-    metrics = rounded(evaluate(table.delta[test], pred, table.base[test], table.location[test]))
+    metrics = evaluate(table.delta[test], pred, table.base[test], table.location[test])
+    calibration, calibration_seconds = None, 0.0
+    if intervals:
+        started = time.perf_counter()
+        fill = lambda x: fill_missing_columns(x, names, target)  # noqa: E731
+        by_horizon = {horizon: calibrate_intervals(table, train, target, horizon, names, fill, params)}
+        calibration = calibration_document(by_horizon)
+        calibration_seconds = round(time.perf_counter() - started, 3)
+        add_coverage(metrics, calibration, horizon, names, table, test, pred)
+    metrics = rounded(metrics)
     onnx, diff = b"", 0.0
     if export:
         onnx = to_onnx(model, len(names))
@@ -136,6 +173,7 @@ def train_and_evaluate(
         "test_fraction": test_fraction,
         "row_budget": row_budget,
         "rows_per_location": rows_per_location(len(observations), row_budget),
+        "calibration_seconds": calibration_seconds,
     }
     return TrainingResult(
         model=model,
@@ -151,5 +189,6 @@ def train_and_evaluate(
         seconds=round(time.perf_counter() - start, 3),
         champion_metrics=champion_metrics,
         champion_note=note,
+        intervals=calibration,
         extra={"input_example": example_rows(table.x[test])},
     )

@@ -1,8 +1,9 @@
 """``rps evaluate [--data FILE]``: the production training code on a whole data file, no cloud needed.
 
 Trains the model exactly as the Train step does (features, pooled locations, 80/20 split in time order, ONNX
-export with its parity check) and prints MAE, RMSE, R², persistence MAE and skill, overall and per location,
-measured on the last 20%: a table, or with ``--output json`` the document ``rps compare`` reads. The default
+export with its parity check, the intervals' calibration) and prints MAE, RMSE, R², persistence MAE and skill,
+overall and per location, and the 80% and 95% intervals' coverage and mean width per location and horizon,
+measured on the last 20%: tables, or with ``--output json`` the document ``rps compare`` reads. The default
 file is the embedded 2013 New York year. ``TARGET`` and ``HORIZON_HOURS`` are read from the environment like
 the pipeline's, or given as options.
 """
@@ -26,7 +27,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--data", type=Path, help="an Open-Meteo payload file (.json/.json.gz); default: embedded")
     parser.add_argument("--target", help="the variable to forecast (default: TARGET or temperature_2m)")
     parser.add_argument("--horizon", type=int, help="hours ahead (default: HORIZON_HOURS or 6)")
-    add_output(parser, "target, horizon_hours, split, overall and per_location metrics (rps compare reads it)")
+    add_output(
+        parser,
+        "target, horizon_hours, split, overall and per_location metrics (rps compare reads it), and intervals "
+        "(coverage and width by horizon, and the calibration)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -41,7 +46,25 @@ def table(result: dict[str, Any]) -> str:
         lines.append(
             f"| {name} | {s['mae']:.3f} | {s['persistence_mae']:.3f} | {s['skill']:.3f} | {s['rmse']:.3f} | {s['n']} |"
         )
+    by_horizon = (result.get("intervals") or {}).get("by_horizon") or {}
+    if by_horizon:
+        lines += [
+            "",
+            "prediction intervals on the test rows (coverage: share of hours inside; width: mean, target unit)",
+            "| location | horizon | 80% coverage | 80% width | 95% coverage | 95% width |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |",
+        ]
+    for horizon, measured in sorted(by_horizon.items(), key=lambda item: int(item[0])):
+        for name, s in [*sorted(measured["per_location"].items()), ("all", measured["overall"])]:
+            lines.append(
+                f"| {name} | {horizon} h | {_percent(s['coverage_80'])} | {s['width_80']:.2f} | "
+                f"{_percent(s['coverage_95'])} | {s['width_95']:.2f} |"
+            )
     return "\n".join(lines)
+
+
+def _percent(share: float | None) -> str:
+    return "n/a" if share is None else f"{100 * share:.1f}%"
 
 
 def run(args: argparse.Namespace) -> int:
