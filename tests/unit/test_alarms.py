@@ -43,13 +43,14 @@ def states(cw, **kwargs) -> dict[str, str]:
     return {s.logical_id: s.state for s in found}
 
 
-def test_the_template_declares_the_six_alarms():
+def test_the_template_declares_the_seven_alarms():
     alarms = {d.logical_id: d for d in load_alarm_definitions(TEMPLATE, resources=RESOURCES, stack_name="demo")}
     assert set(alarms) == {
         "ServingLatencyP99Alarm",
         "ServingOodRatioAlarm",
         "DriftShareAlarm",
         "RealizedMaeAlarm",
+        "RealizedCoverageAlarm",
         "PipelineFailuresAlarm",
         "QualityGateFailuresAlarm",
     }
@@ -64,6 +65,12 @@ def test_the_template_declares_the_six_alarms():
     assert alarms["PipelineFailuresAlarm"].dimensions == (("StateMachineArn", SM_ARN),)
     assert alarms["DriftShareAlarm"].threshold == 0.2  # the DriftShareThreshold parameter's default
     assert alarms["QualityGateFailuresAlarm"].query.where == (("service", "quality_gate"),)
+    coverage = alarms["RealizedCoverageAlarm"]
+    assert (coverage.metric_name, coverage.threshold, coverage.dimensions) == (
+        "PooledRealizedCoverage80",
+        0.7,
+        (("service", "drift"),),
+    )
 
 
 def test_parameter_overrides_set_thresholds():

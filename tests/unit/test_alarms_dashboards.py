@@ -21,6 +21,9 @@ EMITTERS = {
         "RealizedMAE",
         "MaxRealizedMAE",
         "RetrainTriggered",
+        "RealizedCoverage80",
+        "RealizedCoverage95",
+        "PooledRealizedCoverage80",
     },
 }
 STATES_METRICS = {"ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed"}
@@ -54,7 +57,7 @@ def test_the_cloudwatch_dashboard_is_json_over_emitted_metrics():
     body = cloudwatch_dashboard_body()
     widgets = json.loads(body)["widgets"]
     alarm_widget = next(w for w in widgets if w["type"] == "alarm")
-    assert len(alarm_widget["properties"]["alarms"]) == 6
+    assert len(alarm_widget["properties"]["alarms"]) == 7
     emitted = set().union(*EMITTERS.values())
     named = rps_metrics_named(body) - STATES_METRICS
     assert named and named <= emitted, named - emitted

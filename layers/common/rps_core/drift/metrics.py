@@ -12,6 +12,15 @@ Names and dimensions (template.yaml's alarms and the dashboards use exactly thes
 | ``MaxRealizedMAE`` | None (target units) | service | the worst location's, when any location has one |
 | ``RealizedForecasts`` | Count | service, Location | every checked run |
 | ``RetrainTriggered`` | Count (0/1) | service | every checked run (1 only when this run started one) |
+| ``RealizedCoverage80``, ``RealizedCoverage95`` | None (0-1) | service, Location, Window | MIN_COVERAGE_COUNT joined |
+| ``PooledRealizedCoverage80`` | None (0-1) | service | 30 days, all locations pooled, at least MIN_COVERAGE_COUNT |
+
+(Window: ``7d`` or ``30d``; the counts are of forecasts with an interval.)
+
+The coverage alarm watches the pooled 30 days: with daily forecasts a station has 30 in a month, and a
+well calibrated 80% interval covers fewer than 70% of 30 by chance 6% of the time (the worst of three
+stations: 17%); pooled over three stations (90), about 1%. Per-station coverage is in the report and the
+per-location series.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ from rps_core.drift.monitor import MonitorResult
 from rps_core.drift.trigger import MIN_REALIZED_COUNT
 
 SERVICE = "drift"
+MIN_COVERAGE_COUNT = 20
 
 
 def emit_metrics(metrics: Metrics, result: MonitorResult) -> None:
@@ -53,3 +63,21 @@ def emit_metrics(metrics: Metrics, result: MonitorResult) -> None:
         if r.count >= MIN_REALIZED_COUNT and not math.isnan(r.mae):
             with single_metric(name="RealizedMAE", unit=MetricUnit.NoUnit, value=r.mae, default_dimensions=dims) as m:
                 m.add_dimension(name="Location", value=r.location)
+    emit_coverage(metrics, result)
+
+
+def emit_coverage(metrics: Metrics, result: MonitorResult) -> None:
+    """Realized interval coverage per location and window, and the pooled 30 days for the alarm."""
+    dims = {"service": SERVICE}
+    for c in result.coverage:
+        if c.count < MIN_COVERAGE_COUNT:
+            continue
+        for name, value in (("RealizedCoverage80", c.coverage_80), ("RealizedCoverage95", c.coverage_95)):
+            with single_metric(name=name, unit=MetricUnit.NoUnit, value=value, default_dimensions=dims) as m:
+                m.add_dimension(name="Location", value=c.location)
+                m.add_dimension(name="Window", value=f"{c.window_hours // 24}d")
+    longest = [c for c in result.coverage if c.window_hours == max(x.window_hours for x in result.coverage)]
+    count = sum(c.count for c in longest)
+    if count >= MIN_COVERAGE_COUNT:
+        pooled = sum(c.coverage_80 * c.count for c in longest if c.count) / count
+        metrics.add_metric(name="PooledRealizedCoverage80", unit=MetricUnit.NoUnit, value=pooled)

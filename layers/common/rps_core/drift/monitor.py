@@ -4,7 +4,9 @@ The window ends at the system's "now": an explicit ``now`` in the event, else th
 (``clock/state.json``), else the newest observation. Data drift compares the features of the last
 ``window_hours`` (pooled over the locations, as the one model is trained on pooled rows) with the
 champion pointer's reference histograms; realized error joins the forecasts whose target time lies in the
-last ``REALIZED_HOURS`` with the observations of each location's latest dataset version.
+last ``REALIZED_HOURS`` with the observations of each location's latest dataset version, and realized
+coverage is the share of those observations inside the forecasts' 80% and 95% intervals over the last
+7 and 30 days (``COVERAGE_HOURS``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from rps_core import storage
 from rps_core.config import Settings, require
 from rps_core.contract import CHAMPION_KEY, CLOCK_KEY
 from rps_core.drift.compare import DriftSummary, compare_features
-from rps_core.drift.realized import RealizedError, load_forecasts, realized_error
+from rps_core.drift.realized import RealizedCoverage, RealizedError, load_forecasts, realized_coverage, realized_error
 from rps_core.drift.report import render_html
 from rps_core.drift.stats import PSI_WARN
 from rps_core.drift.trigger import RetrainDecision, TriggerResult, decide, execution_name, start_retraining
@@ -36,6 +38,8 @@ REPORT_PREFIX = "drift/window_end={end}/"
 WINDOW_HOURS = 720
 # Realized error reacts faster: a week of target times (daily forecasts: about 7 per location).
 REALIZED_HOURS = 168
+# Realized interval coverage: a week and 30 days of target times (with daily forecasts, 7 and 30 per location).
+COVERAGE_HOURS = (168, 720)
 
 LoadObservations = Callable[[str], Observations | None]
 
@@ -57,6 +61,7 @@ class MonitorResult:
     decision: RetrainDecision = field(default_factory=lambda: RetrainDecision(False))
     trigger: TriggerResult | None = None
     report_key: str = ""
+    coverage: list[RealizedCoverage] = field(default_factory=list)
 
     def to_dict(self, with_features: bool = True) -> dict[str, Any]:
         drift = self.summary.to_dict() if self.summary else None
@@ -69,6 +74,7 @@ class MonitorResult:
             "champion": self.champion,
             "drift": drift,
             "realized": [r.to_dict() for r in self.realized],
+            "coverage": [c.to_dict() for c in self.coverage],
             "retrain": self.decision.retrain,
             "reasons": self.decision.reasons,
             "trigger": self.trigger.to_dict() if self.trigger else None,
@@ -170,11 +176,13 @@ def run_monitor(
     target = str(pointer.get("target") or settings.target)
     matrix, names = live_features(observations, target, start, end)
     summary = compare_features(pointer["reference"], matrix, names, settings.psi_threshold, PSI_WARN)
-    since = _shift(end, -REALIZED_HOURS)
-    realized = [
-        realized_error(load_forecasts(s3, data_bucket, name, since, end), obs, target, since, end)
-        for name, obs in observations.items()
-    ]
+    since, since_coverage = _shift(end, -REALIZED_HOURS), _shift(end, -max(COVERAGE_HOURS))
+    realized, coverage = [], []
+    for name, obs in observations.items():
+        forecasts = load_forecasts(s3, data_bucket, name, since_coverage, end)  # one read for both windows
+        realized.append(realized_error(forecasts, obs, target, since, end))
+        longest = realized_error(forecasts, obs, target, since_coverage, end)
+        coverage += [realized_coverage(longest, hours) for hours in COVERAGE_HOURS]
     decision = decide(summary, realized, settings.drift_share_threshold, settings.realized_mae_threshold)
     name = execution_name(end)
     report_key = REPORT_PREFIX.format(end=end) + "report.html"
@@ -182,7 +190,7 @@ def run_monitor(
     if decision.retrain:
         execution_input = {"now": end, "run_id": name, "reason": "; ".join(decision.reasons)}
         trigger = start_retraining(sfn, s3, data_bucket, settings.state_machine_arn, name, execution_input)
-    result = MonitorResult("checked", start, end, champion, summary, realized, decision, trigger, report_key)
+    result = MonitorResult("checked", start, end, champion, summary, realized, decision, trigger, report_key, coverage)
     _write_report(s3, data_bucket, result, settings)
     return result
 

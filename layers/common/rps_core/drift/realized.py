@@ -1,8 +1,9 @@
 """Realized error: the pipeline's batch forecasts joined with the observations that arrived later.
 
 Forecasts live at ``forecasts/location={L}/issued={YYYY-MM-DDTHH:MM}.json`` in DATA_BUCKET, each holding
-``{location, issued_at, target_time, value, model_version}`` (one object, a list of them, or
-``{"forecasts": [...]}``). A forecast counts once its ``target_time`` has been observed.
+``{location, issued_at, target_time, value, model_version}`` and, since issue 16, the 80%/95% interval
+bounds ``lower_80, upper_80, lower_95, upper_95`` (one object, a list of them, or ``{"forecasts": [...]}``).
+A forecast counts once its ``target_time`` has been observed; its interval counts when it has one.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from rps_core.times import format_hour, parse_hour
 MAX_LEAD_HOURS = 72
 
 
+BOUNDS = ("lower_80", "upper_80", "lower_95", "upper_95")
+
+
 @dataclass(frozen=True)
 class Forecast:
     location: str
@@ -31,6 +35,8 @@ class Forecast:
     target_time: str
     value: float
     model_version: str
+    # The interval (lower_80, upper_80, lower_95, upper_95); None for a forecast stored without one.
+    bounds: tuple[float, float, float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -39,10 +45,49 @@ class RealizedPair:
     forecast: float
     actual: float
     model_version: str
+    bounds: tuple[float, float, float, float] | None = None
 
     @property
     def error(self) -> float:
         return abs(self.forecast - self.actual)
+
+    def inside(self, level: int) -> bool:
+        """Whether the observation fell inside the forecast's ``level`` (80 or 95) interval (needs bounds)."""
+        assert self.bounds is not None
+        lower, upper = self.bounds[0:2] if level == 80 else self.bounds[2:4]
+        return lower <= self.actual <= upper
+
+
+@dataclass(frozen=True)
+class RealizedCoverage:
+    """The share of observed target times inside the forecasts' 80% and 95% intervals over the last
+    ``window_hours`` of target times (forecasts with an interval only)."""
+
+    location: str
+    window_hours: int
+    count: int
+    coverage_80: float
+    coverage_95: float
+
+    def to_dict(self) -> dict[str, Any]:
+        def number(x: float) -> float | None:
+            return None if math.isnan(x) else round(x, 4)
+
+        return {
+            "location": self.location,
+            "window_hours": self.window_hours,
+            "count": self.count,
+            "coverage_80": number(self.coverage_80),
+            "coverage_95": number(self.coverage_95),
+        }
+
+
+def realized_coverage(realized: RealizedError, window_hours: int) -> RealizedCoverage:
+    """Coverage of the pairs of ``realized`` whose target time is in the last ``window_hours`` of its window."""
+    since = parse_hour(realized.window_end) - np.timedelta64(window_hours, "h")
+    pairs = [p for p in realized.pairs if p.bounds is not None and parse_hour(p.target_time) > since]
+    share = {level: float(np.mean([p.inside(level) for p in pairs])) if pairs else float("nan") for level in (80, 95)}
+    return RealizedCoverage(realized.location, window_hours, len(pairs), share[80], share[95])
 
 
 @dataclass(frozen=True)
@@ -93,6 +138,10 @@ def parse_forecasts(document: Any, source: str = "forecast") -> list[Forecast]:
     for i, item in enumerate(items):
         try:
             value = float(item["value"])
+            bounds = None
+            if all(item.get(name) is not None for name in BOUNDS):
+                lo80, hi80, lo95, hi95 = (float(item[name]) for name in BOUNDS)
+                bounds = (lo80, hi80, lo95, hi95)
             out.append(
                 Forecast(
                     location=str(item["location"]),
@@ -100,6 +149,7 @@ def parse_forecasts(document: Any, source: str = "forecast") -> list[Forecast]:
                     target_time=str(item["target_time"])[:16],
                     value=value,
                     model_version=str(item.get("model_version", "")),
+                    bounds=bounds,
                 )
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -146,7 +196,7 @@ def realized_error(
             continue
         i = int(np.searchsorted(times, t))
         if i < times.size and times[i] == t and not math.isnan(actual[i]):
-            pairs.append(RealizedPair(f.target_time, f.value, float(actual[i]), f.model_version))
+            pairs.append(RealizedPair(f.target_time, f.value, float(actual[i]), f.model_version, f.bounds))
         else:
             pending += 1
     return RealizedError(obs.location, window_start, window_end, pairs, pending)
