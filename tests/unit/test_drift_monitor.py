@@ -118,6 +118,39 @@ def test_realized_error_alone_triggers_retraining(aws):
     assert any(r.startswith("realized error: JFK MAE 5.00") for r in result.decision.reasons)
 
 
+def test_realized_coverage_is_reported_over_7_and_30_days(aws):
+    s3, sfn, _ = aws
+    obs = shifted(season(0.0, 3.0, 70.0, hours=24 * 40, seed=5), "2013-03-01T00")
+    put_champion(s3, season(0.0, 3.0, 70.0, seed=1))
+    put_dataset(s3, obs)
+    # GIVEN daily forecasts over 30 days whose 80% interval misses every third observation
+    for day in range(10, 40):
+        issued = obs.time[day * 24]
+        actual = float(obs.values[TARGET][day * 24 + 6])
+        off = 2.0 if day % 3 == 0 else 0.0  # outside [v - 1, v + 1], inside [v - 3, v + 3]
+        item = {
+            "location": "JFK",
+            "issued_at": str(issued)[:13] + ":00",
+            "target_time": str(issued + np.timedelta64(6, "h"))[:13] + ":00",
+            "value": actual + off,
+            "lower_80": actual + off - 1.0,
+            "upper_80": actual + off + 1.0,
+            "lower_95": actual + off - 3.0,
+            "upper_95": actual + off + 3.0,
+            "model_version": "1",
+        }
+        storage.put_json(DATA, f"forecasts/location=JFK/issued={item['issued_at']}.json", item, client=s3)
+    result = run_monitor(load_settings(), MonitorRequest(), s3, sfn)
+    # THEN the week and the 30 days are reported per location, in the report's data and page
+    by_window = {c.window_hours: c for c in result.coverage}
+    assert by_window[720].count == 30 and by_window[720].coverage_80 == pytest.approx(20 / 30)
+    assert by_window[720].coverage_95 == 1.0 and by_window[168].count in (6, 7)
+    report = storage.get_json(DATA, result.report_key.replace("report.html", "report.json"), client=s3)
+    assert {(c["location"], c["window_hours"]) for c in report["coverage"]} == {("JFK", 168), ("JFK", 720)}
+    page = s3.get_object(Bucket=DATA, Key=result.report_key)["Body"].read().decode()
+    assert "Realized interval coverage" in page and "67%" in page
+
+
 def test_the_clock_sets_the_window_end(aws):
     s3, sfn, _ = aws
     put_champion(s3, season(0.0, 3.0, 70.0, seed=1))

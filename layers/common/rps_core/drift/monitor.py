@@ -211,6 +211,7 @@ def _write_report(s3: Any, bucket: str, result: MonitorResult, settings: Setting
         decision=result.decision,
         trigger=result.trigger,
         thresholds=thresholds,
+        coverage=result.coverage,
     )
     # Reports are replaced on a rerun of the same window: the newest run's view of it is the useful one.
     storage.put_bytes(bucket, result.report_key, html.encode(), "text/html; charset=utf-8", client=s3)

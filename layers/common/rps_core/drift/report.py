@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from html import escape
 
 from rps_core.drift.compare import DriftSummary, FeatureDrift
-from rps_core.drift.realized import RealizedError
+from rps_core.drift.realized import RealizedCoverage, RealizedError
 from rps_core.drift.trigger import RetrainDecision, TriggerResult
 
 COLORS = {"drift": "#d62728", "warn": "#ff7f0e", "ok": "#2ca02c", "calendar": "#9e9e9e", "no data": "#cccccc"}
@@ -34,6 +34,10 @@ def sparkline(values: Sequence[float]) -> str:
     low, high = min(finite), max(finite)
     span = high - low or 1.0
     return "".join(SPARKS[min(len(SPARKS) - 1, int((v - low) / span * len(SPARKS)))] for v in finite)
+
+
+def _percent(share: float) -> str:
+    return "n/a" if math.isnan(share) else f"{100 * share:.0f}%"
 
 
 def _fmt(value: float, digits: int = 3) -> str:
@@ -86,6 +90,7 @@ def render_html(
     decision: RetrainDecision,
     trigger: TriggerResult,
     thresholds: dict[str, float],
+    coverage: Sequence[RealizedCoverage] = (),
 ) -> str:
     """The whole report page."""
     verdict = VERDICTS.get(trigger.status, "No retraining needed")
@@ -100,6 +105,11 @@ def render_html(
         f"<tr><td>{escape(r.location)}</td><td>{_fmt(r.mae, 2)}</td><td>{r.count}</td><td>{r.pending}</td>"
         f'<td style="font-family:monospace">{sparkline([p.error for p in r.pairs])}</td></tr>'
         for r in realized
+    )
+    coverage_rows = "".join(
+        f"<tr><td>{escape(c.location)}</td><td>{c.window_hours // 24} days</td><td>{c.count}</td>"
+        f"<td>{_percent(c.coverage_80)}</td><td>{_percent(c.coverage_95)}</td></tr>"
+        for c in coverage
     )
     settings = ", ".join(f"{escape(k)} = {v:g}" for k, v in thresholds.items())
     return f"""<!DOCTYPE html>
@@ -123,5 +133,8 @@ edges. Calendar features are shown, not counted.</p>
 <h2>Realized error (forecasts joined with later observations)</h2>
 <table><tr><th>location</th><th>MAE</th><th>forecasts</th><th>awaiting observation</th><th>|error| in time</th>
 </tr>{realized_rows}</table>
+<h2>Realized interval coverage (observations inside the forecasts' intervals)</h2>
+<table><tr><th>location</th><th>target times</th><th>forecasts with intervals</th><th>80% interval</th>
+<th>95% interval</th></tr>{coverage_rows}</table>
 </body></html>
 """
