@@ -78,6 +78,13 @@ def test_evaluate_on_a_payload_file(tmp_path, monkeypatch, capsys) -> None:
     for scores in result["per_location"].values():
         assert scores["mae"] < scores["persistence_mae"] and scores["skill"] > 0
     assert result["split"]["test_fraction"] == 0.2 and result["onnx_max_abs_diff"] <= 1e-4
+    # the intervals' coverage and mean width per location at the horizon, and the calibration behind them
+    measured = result["intervals"]["by_horizon"]["6"]
+    assert set(measured["per_location"]) == {"WARM", "COLD"}
+    for scores in [measured["overall"], *measured["per_location"].values()]:
+        assert 0.6 < scores["coverage_80"] < scores["coverage_95"] <= 1.0
+        assert 0 < scores["width_80"] < scores["width_95"]
+    assert set(result["intervals"]["calibration"]["by_horizon"]["6"]["quantiles"]) == {"0.8", "0.95"}
     assert main(["evaluate", "--data", str(tmp_path / "absent.json")]) == 2
 
 
@@ -94,6 +101,8 @@ def test_evaluate_a_payload_without_coordinates(tmp_path, monkeypatch, capsys) -
     assert main(["evaluate", "--data", str(path)]) == 0
     table = capsys.readouterr().out
     assert "| location | MAE | persistence MAE | skill | RMSE | rows |" in table and "| WARM |" in table
+    assert "| location | horizon | 80% coverage | 80% width | 95% coverage | 95% width |" in table
+    assert "| WARM | 6 h |" in table
     # GIVEN two such payloads (no way to tell which is where) THEN a named error, exit 2
     path.write_text(json.dumps([payload, payload]))
     assert main(["evaluate", "--data", str(path)]) == 2
