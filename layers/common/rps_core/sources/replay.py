@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from rps_core.config import Location
-from rps_core.errors import SourceError
-from rps_core.sources.base import TIME_FORMAT, RawPayload, Window
+from rps_core.errors import ConfigurationError, SourceError
+from rps_core.sources.base import RawPayload, Window
 from rps_core.sources.payloads import match_location, read_payload_file, slice_payload
+from rps_core.times import parse_time
 
 EMBEDDED_FILE = "nyc_2013.json.gz"
 
@@ -58,10 +59,10 @@ class FileSource:
         for location in locations:
             try:
                 times = match_location(self.payloads, location)["hourly"].get("time") or []
-            except SourceError:
+                if times:
+                    ends.append(parse_time(str(times[-1])[:16], "the file's last time"))
+            except (SourceError, ConfigurationError):  # no payload, or a bad time: Ingest and the gate name it
                 continue
-            if times:
-                ends.append(datetime.strptime(str(times[-1])[:16], TIME_FORMAT).replace(tzinfo=UTC))
         return max(ends, default=None)
 
 
