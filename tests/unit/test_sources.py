@@ -322,6 +322,13 @@ def test_the_live_source_has_no_replay_end(s3):
     assert plan.replay_ended is False and plan.data_end is None
 
 
+def test_a_file_source_plan_cannot_read_has_no_known_end(s3, tmp_path):
+    settings_ = load_settings({"DATA_BUCKET": BUCKET, "SOURCE": "file", "SOURCE_FILE": str(tmp_path / "absent.json")})
+    plan_run({"now": "2014-01-01T00:00"}, settings_, s3)
+    plan = plan_run({}, settings_, s3)  # the run goes on: Ingest names the missing file
+    assert plan.replay_ended is False and plan.data_end is None
+
+
 def test_a_backfill_range_is_never_a_replay_end(s3):
     settings_ = load_settings({"DATA_BUCKET": BUCKET})
     plan_run({"now": "2014-01-05T00:00"}, settings_, s3)

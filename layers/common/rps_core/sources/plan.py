@@ -10,7 +10,7 @@ from rps_core import storage
 from rps_core.config import Settings, require
 from rps_core.contract import RunPlan, Window, run_items_key
 from rps_core.entry_events import PlanRequest, ScheduledEvent, parse_entry_event
-from rps_core.errors import InvalidEventError
+from rps_core.errors import InvalidEventError, RpsError
 from rps_core.sources.base import event_time
 from rps_core.sources.clock import advance_clock, read_clock
 from rps_core.sources.factory import source_from_settings
@@ -46,7 +46,10 @@ def replay_data_end(settings: Settings) -> datetime | None:
     """The last hour of the replayed file for the configured locations (None for the live source)."""
     if settings.source == "open-meteo":
         return None
-    source = source_from_settings(settings)
+    try:
+        source = source_from_settings(settings)
+    except RpsError:  # a file Plan cannot read (Ingest will name it): no end known, the run goes on
+        return None
     return source.data_end(settings.locations) if isinstance(source, FileSource) else None
 
 
