@@ -45,6 +45,9 @@ def test_the_real_pipeline_runs_to_succeeded(rps_cloud):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     output = execution_output(done.stdout)
     assert output["forecasts"], output
+    # every batch forecast carries the champion's calibrated intervals (issue 16)
+    for f in output["forecasts"]:
+        assert f["lower_95"] <= f["lower_80"] <= f["value"] <= f["upper_80"] <= f["upper_95"], f
     # The per-location steps run in the Distributed Map's child executions, which have their own histories
     for state in ("Plan", "PerLocation", "Train", "Register", "Forecast"):
         assert f"✓ {state}" in done.stdout
