@@ -116,6 +116,15 @@ def test_comparison_table_and_report() -> None:
     candidate = {**pointer_doc(), "metrics": challenger, "split": {"test_rows": 10, "test_fraction": 0.2}}
     report = comparison_report(candidate, champion, "3", True, "better", "4")
     assert "version 4" in report and "promoted to champion" in report and "version 3" in report
+    assert "Prediction intervals" not in report  # a challenger measured without them
+    covered = {"coverage_80": 0.8, "width_80": 4.5, "coverage_95": 0.95, "width_95": 7.5}
+    with_intervals = {
+        **challenger,
+        **covered,
+        "per_location": {"JFK": {**challenger["per_location"]["JFK"], **covered}},
+    }
+    report = comparison_report({**candidate, "metrics": with_intervals}, champion, "3", True, "better", "4")
+    assert "| all | 6 h | 80.0% | 4.50 | 95.0% | 7.50 |" in report and "| JFK | 6 h | 80.0% |" in report
 
 
 def test_tracking_logs_registers_and_moves_the_alias(tmp_path, monkeypatch) -> None:

@@ -52,4 +52,27 @@ def comparison_report(
         f"- test rows: {rows},"
         f" the last {int(100 * float(split.get('test_fraction', 0.2)))}% by time; MAE in the target's unit\n\n"
         + comparison_table(candidate["metrics"], champion_metrics)
+        + interval_table(candidate["metrics"], candidate.get("horizon_hours"))
     )
+
+
+def interval_table(metrics: dict[str, Any], horizon: Any) -> str:
+    """The challenger's 80% and 95% intervals on the test rows (coverage, mean width), when it has them."""
+    if metrics.get("coverage_80") is None:
+        return ""
+    lines = [
+        "\nPrediction intervals of the challenger on the test rows (coverage: share of hours inside; mean width):\n",
+        "| location | horizon | 80% coverage | 80% width | 95% coverage | 95% width |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    rows = [("all", metrics), *sorted(metrics.get("per_location", {}).items())]
+    for name, s in rows:
+        lines.append(
+            f"| {name} | {horizon} h | {_share(s.get('coverage_80'))} | {_num(s.get('width_80'), 2)} "
+            f"| {_share(s.get('coverage_95'))} | {_num(s.get('width_95'), 2)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _share(share: Any) -> str:
+    return "n/a" if share is None else f"{100 * float(share):.1f}%"
