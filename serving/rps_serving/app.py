@@ -17,6 +17,7 @@ from pydantic.json_schema import models_json_schema
 from rps_core import forecasts
 from rps_core.errors import DatasetError
 from rps_core.forecasts import ForecastInput, LoadedModel, predict
+from rps_core.forecasts.predict import INTERVAL_FIELDS
 
 from rps_serving import errors
 from rps_serving.bodies import body_openapi, json_body
@@ -90,6 +91,7 @@ def create_app(
             value=p.value,
             model_version=model.version,
             ood_ratio=p.ood_ratio,
+            **{name: getattr(p, name) for name in INTERVAL_FIELDS},
         )
 
     @app.get("/health", response_model=Health)
@@ -183,6 +185,11 @@ def _version(store: ModelStore) -> str | None:
     return model.version if model else None
 
 
+def _bound(value: Any) -> float | None:
+    """An interval bound of a batch document: null (no calibration) stays null."""
+    return None if value is None else float(value)
+
+
 def _from_batch(doc: dict[str, Any], location: str, model: LoadedModel) -> LatestForecast:
     """A ``rps_core.forecasts`` document; its ``base_time`` (last observation used) is our ``issued_at``."""
     try:
@@ -195,6 +202,7 @@ def _from_batch(doc: dict[str, Any], location: str, model: LoadedModel) -> Lates
             value=float(doc["value"]),
             model_version=str(doc["model_version"]),
             ood_ratio=None,
+            **{name: _bound(doc.get(name)) for name in INTERVAL_FIELDS},
             source="batch",
         )
     except (KeyError, TypeError, ValueError) as exc:

@@ -98,6 +98,11 @@ class Forecast(BaseModel):
     value: float = Field(description="the last observed value plus the predicted change")
     model_version: str
     ood_ratio: float | None = Field(None, description="share of input features outside the training reference ranges")
+    # The model's calibrated prediction intervals (split-conformal, docs/model.md); null when it has none
+    lower_80: float | None = Field(None, description="lower bound of the 80% prediction interval")
+    upper_80: float | None = Field(None, description="upper bound of the 80% prediction interval")
+    lower_95: float | None = Field(None, description="lower bound of the 95% prediction interval")
+    upper_95: float | None = Field(None, description="upper bound of the 95% prediction interval")
 
 
 class BatchForecast(BaseModel):

@@ -16,6 +16,7 @@ from rps_core.config import load_settings
 from rps_core.datasets import build_version
 from rps_core.datasets.store import point_latest, write_version
 from rps_core.features import HISTORY_HOURS
+from rps_core.forecasts.intervals import calibration_document, scale_feature
 from rps_core.schema import VARIABLES, Observations
 from rps_serving.app import create_app
 from rps_serving.gateway import make_adapter
@@ -86,6 +87,31 @@ def test_batch_gives_the_single_predictions(api: Api, trained: Trained) -> None:
     for item, forecast in zip(items, out["forecasts"], strict=True):
         single = api.post("/predict", item).json()
         assert forecast == single
+
+
+def test_a_calibrated_champion_answers_with_its_intervals(
+    s3: Any, trained: Trained, store: ModelStore, body: dict[str, Any]
+) -> None:
+    """The pointer's calibration (rps_core.forecasts.intervals) gives /predict and the batch the 80% and 95%
+    intervals, ordered around the value; a champion without one answers with nulls (the test below)."""
+    calibration = calibration_document(
+        {HORIZON: {"scale_feature": scale_feature(TARGET), "scale_offset": 1.0, "scale_fill": 1.0,
+                   "quantiles": {"0.8": 0.5, "0.95": 1.0}, "n": 100}}
+    )  # fmt: skip
+    publish(s3, trained, intervals=calibration)
+    store.refresh()
+    api = Api(make_adapter(create_app(serving_config(), store, LatestData(DATA_BUCKET, client=s3))))
+    single = api.post("/predict", body).json()
+    assert single["lower_95"] < single["lower_80"] < single["value"] < single["upper_80"] < single["upper_95"]
+    # half-widths are the quantiles times the row's scale (its 72 h spread + 1): the 95% twice the 80%
+    assert single["upper_95"] - single["value"] == pytest.approx(2 * (single["upper_80"] - single["value"]), rel=1e-6)
+    batch = api.post("/predict/batch", {"items": [body]}).json()["forecasts"]
+    assert batch == [single]
+
+
+def test_an_uncalibrated_champion_answers_with_null_intervals(api: Api, body: dict[str, Any]) -> None:
+    out = api.post("/predict", body).json()
+    assert [out[k] for k in ("lower_80", "upper_80", "lower_95", "upper_95")] == [None] * 4
 
 
 # ---------------------------------------------------------------- bad input: 4xx naming the problem
