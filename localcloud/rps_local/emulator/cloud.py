@@ -14,6 +14,7 @@ backends and the hooks are process-wide)::
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -312,10 +313,23 @@ class LocalCloud:
         publish_emf_lines(text, self._cloudwatch, source=spec.log_group)
 
     def _invoke_for_http(self, logical_id: str, event: dict[str, Any]) -> Any:
-        result = self.invoke(logical_id, event)
-        if result.function_error:
-            raise FunctionError(f"{logical_id}: {result.payload}")
-        return result.payload
+        """A route's function, called straight from the HTTP API as API Gateway calls Lambda, not through the
+        Invoke API's HTTP round trip (boto3 → moto's server): the same worker, logs and metrics."""
+        from rps_local.emulator import moto_hooks
+
+        if self._runtime is None or self.deployment is None:
+            raise LocalCloudError("the local cloud is not started")
+        name = self.deployment.functions.get(logical_id)
+        if name is None:
+            raise LocalCloudError(f"{logical_id}: no such function in the deployed stack")
+        outcome = moto_hooks.invoke_function(name, event, self._runtime.invoke)
+        try:
+            payload = json.loads(outcome.payload) if outcome.payload else None
+        except json.JSONDecodeError:
+            payload = outcome.payload
+        if outcome.errored:
+            raise FunctionError(f"{logical_id}: {payload}")
+        return payload
 
     def _fire(self, rule: Rule, event: Any) -> None:
         """Start a schedule's target as EventBridge does: an asynchronous invoke, or a new execution."""

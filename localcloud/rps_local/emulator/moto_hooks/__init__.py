@@ -44,11 +44,13 @@ __all__ = [
     "check_internals",
     "enable_stepfunctions_execution",
     "install",
+    "invoke_function",
     "put_log_lines",
     "uninstall",
 ]
 
 PINNED_MOTO_VERSION = "5.2.5"
+DEFAULT_ACCOUNT, DEFAULT_REGION = "123456789012", "us-east-1"  # moto's account; the template's region
 
 
 Invoker = Callable[[FunctionSpec, Any], InvokeOutcome]
@@ -222,6 +224,18 @@ def function_spec(fn: LambdaFunction) -> FunctionSpec:
     )
 
 
+def invoke_function(
+    name: str, event: Any, invoker: Invoker, *, account_id: str = DEFAULT_ACCOUNT, region: str = DEFAULT_REGION
+) -> InvokeOutcome:
+    """A deployed function invoked as the Invoke API does it, without the API's HTTP round trip through moto's
+    server: the function as deployed (moto's Lambda backend), run by ``invoker``, its log lines written to its
+    log group. The local HTTP API calls this, as API Gateway calls Lambda from inside AWS."""
+    spec = function_spec(get_lambda_backend(account_id, region).get_function(name))
+    outcome = invoker(spec, event)
+    put_log_lines(spec.account_id, spec.region, spec.log_group, outcome.log_stream, outcome.log_lines)
+    return outcome
+
+
 def put_log_lines(account_id: str, region: str, group: str, stream: str, lines: Iterable[tuple[int, str]]) -> None:
     events = [{"timestamp": ts, "message": text} for ts, text in lines]
     backend = logs_backends[account_id][region]
@@ -368,6 +382,10 @@ def check_internals() -> list[str]:
     alarm_params = set(inspect.signature(cloudwatch_backends["123456789012"]["us-east-1"].put_metric_alarm).parameters)
     if not {"name", "metric_data_queries", "datapoints_to_alarm", "treat_missing_data"} <= alarm_params:
         problems.append("CloudWatchBackend.put_metric_alarm parameters changed")
+    if list(inspect.signature(get_lambda_backend(DEFAULT_ACCOUNT, DEFAULT_REGION).get_function).parameters)[:1] != [
+        "function_name_or_arn"
+    ]:
+        problems.append("LambdaBackend.get_function(function_name_or_arn, ...) changed")
     for name in ("ensure_log_group", "ensure_log_stream", "put_log_events"):
         if not hasattr(logs_backends["123456789012"]["us-east-1"], name):
             problems.append(f"the logs backend has no {name}")
