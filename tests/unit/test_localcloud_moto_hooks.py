@@ -7,6 +7,7 @@ import io
 import json
 import time
 import zipfile
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import moto
@@ -87,6 +88,37 @@ def test_invoke_goes_to_the_invoker_with_the_function_spec(hooked):
     logs = boto3.client("logs", region_name="us-east-1")
     events = logs.get_log_events(logGroupName="/aws/lambda/fn", logStreamName="stream")["events"]
     assert [e["message"] for e in events] == ["hello"]
+    # the HTTP API's path: the same function, spec and log group, without the Invoke API
+    direct = moto_hooks.invoke_function("fn", {"k": 3}, hooked_invoker(hooked))
+    assert json.loads(direct.payload) == {"echo": {"k": 3}} and hooked[-1][0] == spec
+    events = logs.get_log_events(logGroupName="/aws/lambda/fn", logStreamName="stream")["events"]
+    assert [e["message"] for e in events] == ["hello", "hello"]
+
+
+def hooked_invoker(calls):
+    def invoker(spec, event):
+        calls.append((spec, event))
+        return InvokeOutcome(json.dumps({"echo": event}), False, "stream", [(int(time.time() * 1000), "hello")], "")
+
+    return invoker
+
+
+def test_metrics_put_in_process_read_back_as_through_the_api(hooked):
+    """CloudWatchMetrics (the EMF lines' path) stores what PutMetricData would: same statistics, same units."""
+    now = datetime.now(UTC)
+    datum = {"MetricName": "Latency", "Dimensions": [{"Name": "service", "Value": "serving"}], "Unit": "Milliseconds"}
+    moto_hooks.CloudWatchMetrics().put_metric_data(
+        Namespace="RPS", MetricData=[{**datum, "Timestamp": now, "Values": [1.0, 3.0], "Counts": [1.0, 2.0]}]
+    )
+    cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
+    cloudwatch.put_metric_data(Namespace="RPS", MetricData=[{**datum, "Timestamp": now, "Value": 5.0}])
+    stats = cloudwatch.get_metric_statistics(
+        Namespace="RPS", MetricName="Latency", Dimensions=datum["Dimensions"], StartTime=now - timedelta(minutes=5),
+        EndTime=now + timedelta(minutes=5), Period=600, Statistics=["SampleCount", "Sum", "Maximum"],
+    )["Datapoints"]  # fmt: skip
+    assert [(d["SampleCount"], d["Sum"], d["Maximum"], d["Unit"]) for d in stats] == [(4.0, 12.0, 5.0, "Milliseconds")]
+    with pytest.raises(Exception, match="MetricName"):  # moto validates as its API does
+        moto_hooks.CloudWatchMetrics().put_metric_data(Namespace="RPS", MetricData=[{"Value": 1.0}])
 
 
 def test_state_machine_from_cloudformation_runs_with_substitutions(hooked):

@@ -97,7 +97,6 @@ class LocalCloud:
         self._addons: dict[str, Addon] = {}
         self._fire_pool = ThreadPoolExecutor(4, thread_name_prefix="schedule-fire")
         self._deploy_lock = threading.Lock()
-        self._cloudwatch: Any = None
         self.started_s: float | None = None
         self.timings: dict[str, float] = {}  # seconds per start phase, for `rps up` and the benchmarks
 
@@ -307,10 +306,9 @@ class LocalCloud:
         if '"_aws"' not in text:
             return
         from rps_local.emulator.cloudwatch.emf import publish_emf_lines
+        from rps_local.emulator.moto_hooks import CloudWatchMetrics
 
-        if self._cloudwatch is None:
-            self._cloudwatch = self._require_client().client("cloudwatch")
-        publish_emf_lines(text, self._cloudwatch, source=spec.log_group)
+        publish_emf_lines(text, CloudWatchMetrics(spec.account_id, spec.region), source=spec.log_group)
 
     def _invoke_for_http(self, logical_id: str, event: dict[str, Any]) -> Any:
         """A route's function, called straight from the HTTP API as API Gateway calls Lambda, not through the

@@ -19,6 +19,7 @@ import inspect
 import json
 import os
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 import moto
@@ -39,6 +40,7 @@ from rps_local.emulator.stepfunctions.asl import substitute
 
 __all__ = [
     "PINNED_MOTO_VERSION",
+    "CloudWatchMetrics",
     "FunctionSpec",
     "InvokeOutcome",
     "check_internals",
@@ -236,6 +238,26 @@ def invoke_function(
     return outcome
 
 
+class CloudWatchMetrics:
+    """``put_metric_data(Namespace=, MetricData=)`` as boto3's CloudWatch client takes it, straight into moto's
+    CloudWatch backend: what CloudWatch Logs does with a function's EMF lines inside AWS, without an API call
+    through moto's HTTP server for every invocation. moto validates the data as its API does."""
+
+    def __init__(self, account_id: str = DEFAULT_ACCOUNT, region: str = DEFAULT_REGION) -> None:
+        self.account_id, self.region = account_id, region
+
+    def put_metric_data(self, *, Namespace: str, MetricData: list[dict[str, Any]]) -> None:
+        # moto's API hands its backend naive UTC timestamps
+        data = [{**datum, "Timestamp": _naive_utc(datum.get("Timestamp"))} for datum in MetricData]
+        cloudwatch_backends[self.account_id][self.region].put_metric_data(Namespace, data)
+
+
+def _naive_utc(value: Any) -> Any:
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
 def put_log_lines(account_id: str, region: str, group: str, stream: str, lines: Iterable[tuple[int, str]]) -> None:
     events = [{"timestamp": ts, "message": text} for ts, text in lines]
     backend = logs_backends[account_id][region]
@@ -386,6 +408,9 @@ def check_internals() -> list[str]:
         "function_name_or_arn"
     ]:
         problems.append("LambdaBackend.get_function(function_name_or_arn, ...) changed")
+    put_metric = cloudwatch_backends[DEFAULT_ACCOUNT][DEFAULT_REGION].put_metric_data
+    if list(inspect.signature(put_metric).parameters) != ["namespace", "metric_data"]:
+        problems.append("CloudWatchBackend.put_metric_data(namespace, metric_data) changed")
     for name in ("ensure_log_group", "ensure_log_stream", "put_log_events"):
         if not hasattr(logs_backends["123456789012"]["us-east-1"], name):
             problems.append(f"the logs backend has no {name}")
