@@ -17,7 +17,7 @@ from pydantic.json_schema import models_json_schema
 from rps_core import forecasts
 from rps_core.errors import DatasetError
 from rps_core.forecasts import ForecastInput, LoadedModel, predict
-from rps_core.forecasts.predict import INTERVAL_FIELDS
+from rps_core.forecasts.intervals import INTERVAL_FIELDS
 
 from rps_serving import errors
 from rps_serving.bodies import body_openapi, json_body

@@ -13,6 +13,7 @@ from rps_core.errors import ModelError
 from rps_core.features import HISTORY_HOURS
 from rps_core.forecasts import forecast_input, load_model, predict
 from rps_core.forecasts.intervals import (
+    INTERVAL_FIELDS,
     LEVELS,
     Intervals,
     calibrate,
@@ -21,7 +22,6 @@ from rps_core.forecasts.intervals import (
     load_intervals,
     scale_feature,
 )
-from rps_core.forecasts.predict import INTERVAL_FIELDS
 from rps_core.registry.pointer import read_candidate
 from rps_core.training import build_table, time_split, train_and_evaluate
 from rps_core.training import model as estimator

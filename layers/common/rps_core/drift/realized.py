@@ -18,14 +18,12 @@ import numpy as np
 
 from rps_core.contract import forecast_prefix
 from rps_core.errors import PayloadError
+from rps_core.forecasts.intervals import INTERVAL_FIELDS
 from rps_core.schema import Observations
 from rps_core.times import format_hour, parse_hour
 
 # The longest horizon the settings allow: a forecast issued this long before the window can still land in it.
 MAX_LEAD_HOURS = 72
-
-
-BOUNDS = ("lower_80", "upper_80", "lower_95", "upper_95")
 
 
 @dataclass(frozen=True)
@@ -139,8 +137,8 @@ def parse_forecasts(document: Any, source: str = "forecast") -> list[Forecast]:
         try:
             value = float(item["value"])
             bounds = None
-            if all(item.get(name) is not None for name in BOUNDS):
-                lo80, hi80, lo95, hi95 = (float(item[name]) for name in BOUNDS)
+            if all(item.get(name) is not None for name in INTERVAL_FIELDS):
+                lo80, hi80, lo95, hi95 = (float(item[name]) for name in INTERVAL_FIELDS)
                 bounds = (lo80, hi80, lo95, hi95)
             out.append(
                 Forecast(

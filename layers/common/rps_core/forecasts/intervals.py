@@ -26,6 +26,8 @@ import numpy as np
 from rps_core.errors import ModelError
 
 LEVELS = (0.8, 0.95)
+# The bounds' names wherever a forecast carries them (forecast documents, the API, the drift monitor)
+INTERVAL_FIELDS = ("lower_80", "upper_80", "lower_95", "upper_95")
 METHOD = "split-conformal |residual| / (std_72h + median std_72h), out-of-fold residuals"
 SCALE_SUFFIX = "_std_72h"
 MIN_CALIBRATION_ROWS = 20  # fewer residuals give no interval rather than a meaningless one

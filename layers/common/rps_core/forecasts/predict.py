@@ -12,6 +12,7 @@ import numpy as np
 
 from rps_core.errors import DatasetError
 from rps_core.features import HISTORY_HOURS
+from rps_core.forecasts.intervals import INTERVAL_FIELDS
 from rps_core.forecasts.model import LoadedModel
 from rps_core.schema import VARIABLES, Observations
 from rps_core.times import format_hour
@@ -73,9 +74,6 @@ class Forecast:
             **{name: _round(getattr(self, name)) for name in INTERVAL_FIELDS},
             "model_version": self.model_version,
         }
-
-
-INTERVAL_FIELDS = ("lower_80", "upper_80", "lower_95", "upper_95")
 
 
 def _round(value: float | None) -> float | None:
