@@ -88,6 +88,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the cloud running after the demo (Ctrl-C stops)")
     parser.add_argument("--replay-start", default="2013-03-01T00:00", help="the replay clock's start (ReplayStart)")
     parser.add_argument("--season-end", default="2013-06-29T00:00", help="how far the drift scenario replays")
+    parser.add_argument(
+        "--daily-runs",
+        type=int,
+        default=7,
+        help="daily pipeline runs after the first: a week of realized error and interval coverage (7 forecasts a "
+        "location: 21 pooled, past the coverage alarm's minimum of 20)",
+    )
     args = parser.parse_args(argv)
 
     from rps_local.emulator.cloud import LocalCloud
@@ -110,14 +117,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {key:20} {endpoints[key]}")
         assert cloud.client is not None
 
-        def run_pipeline() -> dict[str, Any]:
+        def run_pipeline(show: bool = True) -> dict[str, Any]:
             arn = cloud.start_execution({})
-            report = follow_execution(cloud.client, arn)
+            report = follow_execution(cloud.client, arn, print if show else lambda line: None)
             if report.status != "SUCCEEDED":
                 raise LocalCloudError(
                     f"{report.status} in {report.failed_state}: {report.error}: {short_cause(report.cause)}"
                 )
-            print(json.dumps(report.output, indent=2)[:2000])
+            if show:
+                print(json.dumps(report.output, indent=2)[:2000])
             return report.output
 
         output = (
@@ -137,6 +145,16 @@ def main(argv: list[str] | None = None) -> int:
                 *http("POST", f"{api}/predict", predict_body(cloud.template_path, "JFK", output.get("now"))),
             ),
         )
+
+        def daily_runs() -> None:
+            # each run forecasts 6 h past its day; the next day's data observes that hour, so the drift check
+            # below has realized errors and interval coverage to report
+            for day in range(1, args.daily_runs + 1):
+                out = run_pipeline(show=False)
+                print(f"  day {day}: clock {out.get('now')}, {out.get('forecast_count')} forecasts")
+
+        if args.daily_runs:
+            step(f"the daily pipeline, {args.daily_runs} more days (forecasts that the next days observe)", daily_runs)
 
         def drift() -> None:
             scenario = run_drift_scenario(cloud.client, args.season_end)

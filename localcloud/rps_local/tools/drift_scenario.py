@@ -64,10 +64,15 @@ def _summary(result: dict[str, Any]) -> str:
     drift = result.get("drift") or {}
     trigger = result.get("trigger") or {}
     maes = ", ".join(f"{r['location']} {r['mae']:.2f}" for r in result.get("realized", []) if r.get("mae") is not None)
+    week = [c for c in result.get("coverage", []) if c.get("window_hours") == 7 * 24 and c.get("count")]
+    covered = ", ".join(
+        f"{c['location']} {c['coverage_80']:.0%}/{c['coverage_95']:.0%} of {c['count']}" for c in week
+    )  # fmt: skip
     return (
         f"window {result.get('window_start')} .. {result.get('window_end')}: "
         f"{len(drift.get('drifted', []))} features drifted (share {drift.get('share', 0):.2f}), "
-        f"realized MAE {maes or 'n/a'}; retraining: {trigger.get('status', 'n/a')}"
+        f"realized MAE {maes or 'n/a'}; 80%/95% intervals' coverage over 7 days {covered or 'n/a'}; "
+        f"retraining: {trigger.get('status', 'n/a')}"
     )
 
 
