@@ -91,9 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--daily-runs",
         type=int,
-        default=7,
-        help="daily pipeline runs after the first: a week of realized error and interval coverage (7 forecasts a "
-        "location: 21 pooled, past the coverage alarm's minimum of 20)",
+        default=8,
+        help="daily pipeline runs after the first: a week of realized error and interval coverage, and past the "
+        "coverage alarm's minimum of 20 forecasts pooled (a station's data misses an hour now and then)",
     )
     args = parser.parse_args(argv)
 
