@@ -11,7 +11,7 @@ from rps_core.config import Settings, load_settings
 from rps_core.contract import LocationWindow, batch_items, each_location
 from rps_core.errors import PayloadError, SourceError, TransientSourceError
 from rps_core.sources import ingest_window
-from rps_core.telemetry import location_metrics
+from rps_core.telemetry import failure_log, location_metrics
 from rps_core.tracing import annotate
 
 logger = Logger(service="ingest")
@@ -40,10 +40,6 @@ def _ingest(item: Any, settings: Settings) -> dict[str, Any]:
     return result.to_dict()
 
 
-def _log_failure(exc: Exception) -> None:
-    logger.warning("location failed", extra={"error": type(exc).__name__, "cause": str(exc)})
-
-
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
@@ -61,6 +57,6 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
         lambda item: _ingest(item, settings),
         own_errors=(SourceError, PayloadError),
         retried=(TransientSourceError,),
-        on_failure=_log_failure,
+        on_failure=failure_log(logger),
     )
     return {"Items": ingested, "failed": failed}

@@ -12,7 +12,7 @@ from rps_core.config import Settings, load_settings
 from rps_core.contract import IngestResult, batch_items, each_location
 from rps_core.datasets import run_transform
 from rps_core.errors import DatasetError, InvalidEventError
-from rps_core.telemetry import location_metrics
+from rps_core.telemetry import failure_log, location_metrics
 from rps_core.tracing import annotate
 
 logger = Logger(service="transform")
@@ -40,10 +40,6 @@ def _transform(item: Any, settings: Settings) -> dict[str, Any]:
     return result.to_dict()
 
 
-def _log_failure(exc: Exception) -> None:
-    logger.warning("location failed", extra={"error": type(exc).__name__, "cause": str(exc)})
-
-
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
@@ -60,6 +56,6 @@ def lambda_handler(event: Any, context: Any) -> Any:
     # Retry runs it again: the versions already written are found, not written twice. A location's own
     # DatasetError (its history cannot be read) leaves it out, and the batch's others go on.
     built, failed = each_location(
-        items, lambda item: _transform(item, settings), own_errors=(DatasetError,), on_failure=_log_failure
+        items, lambda item: _transform(item, settings), own_errors=(DatasetError,), on_failure=failure_log(logger)
     )
     return built + failed + left_out[0] + left_out[1]

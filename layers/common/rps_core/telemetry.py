@@ -6,7 +6,7 @@ metric each (about USD 0.30 a month), so a deployment of thousands of locations 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -14,7 +14,7 @@ from aws_lambda_powertools.metrics import EphemeralMetrics
 
 from rps_core.config import Settings
 
-__all__ = ["location_metrics"]
+__all__ = ["failure_log", "location_metrics"]
 
 
 @contextmanager
@@ -28,3 +28,13 @@ def location_metrics(metrics: Any, location: str, settings: Settings) -> Iterato
     own.add_dimension(name="location", value=location)
     yield own
     own.flush_metrics()
+
+
+def failure_log(logger: Any) -> Callable[[Exception], None]:
+    """What a batch handler does with a location's own error (``contract.each_location``'s ``on_failure``):
+    one warning naming the error, the batch's others going on."""
+
+    def log(exc: Exception) -> None:
+        logger.warning("location failed", extra={"error": type(exc).__name__, "cause": str(exc)})
+
+    return log

@@ -26,8 +26,6 @@ import numpy as np
 from rps_core.errors import ModelError
 
 LEVELS = (0.8, 0.95)
-# The bounds' names wherever a forecast carries them (forecast documents, the API, the drift monitor)
-INTERVAL_FIELDS = ("lower_80", "upper_80", "lower_95", "upper_95")
 METHOD = "split-conformal |residual| / (std_72h + median std_72h), out-of-fold residuals"
 SCALE_SUFFIX = "_std_72h"
 MIN_CALIBRATION_ROWS = 20  # fewer residuals give no interval rather than a meaningless one
@@ -53,6 +51,11 @@ def conformal_quantile(scores: np.ndarray, level: float) -> float:
 def percent(key: str) -> str:
     """``"0.8"`` -> ``"80"``: the level as the field names say it (``lower_80``, ``coverage_95``)."""
     return f"{round(float(key) * 100):d}"
+
+
+# The bounds' names wherever a forecast carries them (forecast documents, the API, the drift monitor), in the
+# order of LEVELS, lower then upper: lower_80, upper_80, lower_95, upper_95.
+INTERVAL_FIELDS = tuple(f"{side}_{percent(level_key(a))}" for a in LEVELS for side in ("lower", "upper"))
 
 
 def scale(values: np.ndarray, offset: float, fill: float) -> np.ndarray:

@@ -12,7 +12,7 @@ import numpy as np
 
 from rps_core.errors import DatasetError
 from rps_core.features import HISTORY_HOURS
-from rps_core.forecasts.intervals import INTERVAL_FIELDS
+from rps_core.forecasts.intervals import INTERVAL_FIELDS, LEVELS, level_key
 from rps_core.forecasts.model import LoadedModel
 from rps_core.schema import VARIABLES, Observations
 from rps_core.times import format_hour
@@ -96,7 +96,7 @@ def interval_bounds(model: LoadedModel, value: np.ndarray, rows: np.ndarray) -> 
     if model.intervals is None:
         return [None] * len(INTERVAL_FIELDS)
     by_level = model.intervals.bounds(value, rows[:, model.intervals.column])
-    return [by_level[level][side] if level in by_level else None for level in ("0.8", "0.95") for side in (0, 1)]
+    return [by_level[level_key(a)][side] if level_key(a) in by_level else None for a in LEVELS for side in (0, 1)]
 
 
 def predict(model: LoadedModel, batch: Sequence[ForecastInput | Observations]) -> list[Forecast]:

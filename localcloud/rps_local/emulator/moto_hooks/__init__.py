@@ -64,8 +64,7 @@ def install(invoker: Invoker) -> None:
     """Route every Lambda invocation to ``invoker`` and fix moto's CloudFormation for our resources."""
 
     def invoke_lambda(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
-        outcome = invoker(function_spec(self), _event_of(event))
-        put_log_lines(self.account_id, self.region, self.logs_group_name, outcome.log_stream, outcome.log_lines)
+        outcome = _invoke(self, _event_of(event), invoker)
         return outcome.payload, outcome.errored, outcome.log_tail
 
     if not _originals:
@@ -232,7 +231,12 @@ def invoke_function(
     """A deployed function invoked as the Invoke API does it, without the API's HTTP round trip through moto's
     server: the function as deployed (moto's Lambda backend), run by ``invoker``, its log lines written to its
     log group. The local HTTP API calls this, as API Gateway calls Lambda from inside AWS."""
-    spec = function_spec(get_lambda_backend(account_id, region).get_function(name))
+    return _invoke(get_lambda_backend(account_id, region).get_function(name), event, invoker)
+
+
+def _invoke(fn: LambdaFunction, event: Any, invoker: Invoker) -> InvokeOutcome:
+    """``fn`` run by ``invoker`` with ``event``, its log lines written to its log group."""
+    spec = function_spec(fn)
     outcome = invoker(spec, event)
     put_log_lines(spec.account_id, spec.region, spec.log_group, outcome.log_stream, outcome.log_lines)
     return outcome

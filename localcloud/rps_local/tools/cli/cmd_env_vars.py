@@ -61,10 +61,16 @@ def env_vars(client, endpoint_url: str) -> dict[str, dict[str, str]]:
     for logical_id, name in sorted(client.resources("AWS::Lambda::Function").items()):
         variables = lam.get_function_configuration(FunctionName=name).get("Environment", {}).get("Variables", {})
         out[logical_id] = {**variables, "AWS_ENDPOINT_URL": endpoint_url}
-        mlflow = urlsplit(variables.get("MLFLOW_TRACKING_URI", ""))
-        if mlflow.hostname in LOOPBACK and mlflow.port:
-            out[logical_id]["MLFLOW_TRACKING_URI"] = urlunsplit(mlflow._replace(netloc=f"{host}:{mlflow.port}"))
+        mlflow = variables.get("MLFLOW_TRACKING_URI", "")
+        if urlsplit(mlflow).hostname in LOOPBACK and urlsplit(mlflow).port:  # the cloud's own server
+            out[logical_id]["MLFLOW_TRACKING_URI"] = at_host(mlflow, host)
     return out
+
+
+def at_host(url: str, host: str) -> str:
+    """``url`` with its host replaced by ``host`` (its port kept): the cloud as the functions see it."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=f"{host}:{parts.port}"))
 
 
 def stale_entries(written: Any, current: dict[str, dict[str, str]]) -> list[str]:
@@ -110,8 +116,7 @@ def run(args: argparse.Namespace) -> int:
     endpoints, client = connect(args)
     endpoint = endpoints["aws_endpoint_url"]
     if args.endpoint_host:
-        parts = urlsplit(endpoint)
-        endpoint = urlunsplit(parts._replace(netloc=f"{args.endpoint_host}:{parts.port}"))
+        endpoint = at_host(endpoint, args.endpoint_host)
     current = env_vars(client, endpoint)
     if args.check:
         check(args.check, current)
